@@ -1,0 +1,3 @@
+fn main() {
+    secateurs_build::link_libtorch();
+}

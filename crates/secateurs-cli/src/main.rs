@@ -1,0 +1,62 @@
+//! secateurs-cli: the `secateurs` binary — a thin clap layer over the library crates.
+//! `main` calls [`run`] and prints the whole cause chain of an error.
+
+mod inspect;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Prune large language models after training and repair them by minimising
+/// reconstruction error.
+#[derive(Debug, Parser)]
+#[command(name = "secateurs", disable_version_flag = true)]
+struct Cli {
+    /// Print the version of secateurs and of the libtorch it runs on, and whether
+    /// CUDA is available.
+    #[arg(short = 'V', long)]
+    version: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Describe a Hugging Face checkpoint directory without loading its weights.
+    Inspect {
+        /// The checkpoint directory (config.json, *.safetensors, tokenizer.json).
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("secateurs: error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    if cli.version {
+        println!("secateurs {}", env!("CARGO_PKG_VERSION"));
+        println!("{}", secateurs_model::Libtorch::detect().summary());
+        return Ok(ExitCode::SUCCESS);
+    }
+    match cli.command {
+        Some(Command::Inspect { dir }) => inspect::run(&dir)?,
+        None => {
+            use clap::CommandFactory;
+            Cli::command().print_help()?;
+            return Ok(ExitCode::from(2));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

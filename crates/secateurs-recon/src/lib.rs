@@ -1,0 +1,27 @@
+//! secateurs-recon: the reconstruction techniques of "Rethinking Pruning LLMs"
+//! (EMNLP 2024) and the sequential driver that walks a model window by window,
+//! pruning with secateurs-sparse and repairing by minimising reconstruction error.
+//!
+//! LR, BR, GP and CR are *values* of [`ReconConfig`], never branches on names in
+//! the driver:
+//!
+//! | technique | granularity | window | targets | epochs |
+//! |---|---|---|---|---|
+//! | LR | layer | 1 block | local | 0 (the pruner alone) |
+//! | BR | block | 1 block | local | 10 |
+//! | BR+GP | block | 1 block | global (dense stream) | 10 |
+//! | BR+GP+CR | block | 2 blocks, stride 1 | global | 10 |
+//!
+//! ```
+//! use secateurs_recon::{Propagation, ReconConfig};
+//! let config = ReconConfig::preset("br+gp+cr")?;
+//! assert_eq!((config.window, config.propagation), (2, Propagation::Global));
+//! assert_eq!(config.name(), "br+gp+cr");
+//! # Ok::<(), secateurs_recon::Error>(())
+//! ```
+
+mod config;
+mod error;
+
+pub use config::{Granularity, Propagation, ReconConfig};
+pub use error::Error;

@@ -1,0 +1,96 @@
+//! `cargo xtask` — developer and reproduction tasks for secateurs.
+//!
+//! A plain binary behind the `xtask` alias in `.cargo/config.toml`. It never links
+//! libtorch, so it builds in seconds on a fresh machine and can set libtorch up.
+//!
+//! - `setup`: the Python venv with torch (libtorch) and the conversion tools, in the
+//!   per-user cache, linked into the checkout (`.venv`, `.libtorch`).
+//! - `fetch [--verify]`: the real assets (model, corpora, analogy questions), pinned
+//!   by sha256, converted once in the cache and linked as `assets/`.
+//! - `test [ARGS]`: setup, fetch, then `cargo test --workspace [ARGS]`.
+//! - `demo`: setup, fetch, then the `secateurs` demo on the embedded model.
+
+mod assets;
+mod cache;
+mod fsutil;
+mod packages;
+mod process;
+mod venv;
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  setup            create or check the cached Python venv with torch 2.11.0, link it here
+  fetch [--verify] download, verify and convert the real assets into assets/
+                   (--verify re-hashes every asset file against the manifest)
+  test [ARGS...]   setup + fetch + `cargo test --workspace ARGS...`
+  demo             setup + fetch + run the secateurs demo on the embedded model
+
+environment:
+  SECATEURS_CACHE  cache folder (default: $XDG_CACHE_HOME/secateurs or ~/.cache/secateurs)
+  SECATEURS_PYTHON Python 3.10+ used to create the venv (default: python3)";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<ExitCode> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return Ok(ExitCode::from(2));
+    };
+    let root = workspace_root()?;
+    let cache = cache::Cache::locate()?;
+    match (command.as_str(), rest) {
+        ("setup", []) => {
+            venv::ensure(&cache, &root)?;
+        }
+        ("fetch", flags) => {
+            let verify = match flags {
+                [] => false,
+                [flag] if flag == "--verify" => true,
+                _ => bail!("fetch takes only --verify, got {flags:?}"),
+            };
+            let venv = venv::ensure(&cache, &root)?;
+            assets::ensure(&cache, &root, &venv, verify)?;
+        }
+        ("test", cargo_args) => {
+            let venv = venv::ensure(&cache, &root)?;
+            assets::ensure(&cache, &root, &venv, false)?;
+            let mut args = vec!["test", "--workspace"];
+            args.extend(cargo_args.iter().map(String::as_str));
+            return process::cargo(&root, &args);
+        }
+        ("demo", []) => {
+            let venv = venv::ensure(&cache, &root)?;
+            assets::ensure(&cache, &root, &venv, false)?;
+            return process::cargo(
+                &root,
+                &["run", "--package", "secateurs-cli", "--", "inspect", "assets/models/smollm2-135m"],
+            );
+        }
+        ("help" | "--help" | "-h", _) => println!("{USAGE}"),
+        _ => {
+            eprintln!("unknown command or arguments: {}\n\n{USAGE}", args.join(" "));
+            return Ok(ExitCode::from(2));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The workspace root: the parent of this crate's manifest folder.
+fn workspace_root() -> Result<std::path::PathBuf> {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(ToOwned::to_owned).context("xtask has no parent folder")
+}
