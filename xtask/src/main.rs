@@ -15,6 +15,8 @@ mod cache;
 mod fsutil;
 mod packages;
 mod process;
+#[cfg(test)]
+mod tidy;
 mod venv;
 
 use std::process::ExitCode;

@@ -12,7 +12,7 @@
 //! let w = tch::Tensor::from_slice(&[0.0f32, 1.0, 0.0, 2.0]).view([2, 2]);
 //! assert_eq!(measure::sparsity(&w), 0.5);
 //! assert!(measure::satisfies_n_of_m(&w, 1, 2)?);
-# Ok::<(), secateurs_sparse::Error>(())
+//! # Ok::<(), secateurs_sparse::Error>(())
 //! ```
 
 mod error;
