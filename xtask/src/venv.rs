@@ -51,7 +51,7 @@ pub fn ensure(cache: &Cache, root: &Path) -> Result<Venv> {
                 eprintln!("xtask: cached venv {} is unusable ({reason:#}); rebuilding", dir.display());
             }
             build(&dir, &requirements_path)?;
-            let torch = check(&dir, &venv, root).context("the freshly built venv fails its check")?;
+            let torch = check_packages(&venv, root).context("the freshly built venv fails its check")?;
             std::fs::write(dir.join(MARKER), &venv.key).context("cannot write the venv marker")?;
             torch
         }
@@ -62,11 +62,17 @@ pub fn ensure(cache: &Cache, root: &Path) -> Result<Venv> {
     Ok(venv)
 }
 
-/// Checks a venv against the pins; returns its torch package folder.
+/// Checks a finished venv (its completion marker, then its packages); returns its
+/// torch package folder.
 fn check(dir: &Path, venv: &Venv, root: &Path) -> Result<PathBuf> {
     if !dir.join(MARKER).is_file() {
         bail!("no completion marker");
     }
+    check_packages(venv, root)
+}
+
+/// Checks a venv's packages against the pins; returns its torch package folder.
+fn check_packages(venv: &Venv, root: &Path) -> Result<PathBuf> {
     let requirements = root.join("xtask").join("requirements.txt");
     let torch = process::output(venv.script(root, "check_venv.py").arg(&requirements))?;
     let torch = PathBuf::from(torch.trim());
