@@ -9,8 +9,10 @@
 //!   by sha256, converted once in the cache and linked as `assets/`.
 //! - `test [ARGS]`: setup, fetch, then `cargo test --workspace [ARGS]`.
 //! - `demo`: setup, fetch, then the `secateurs` demo on the embedded model.
+//! - `bench sparse`: our pruners against PyTorch references, side by side.
 
 mod assets;
+mod bench;
 mod cache;
 mod fsutil;
 mod packages;
@@ -31,6 +33,8 @@ commands:
                    (--verify re-hashes every asset file against the manifest)
   test [ARGS...]   setup + fetch + `cargo test --workspace ARGS...`
   demo             setup + fetch + run the secateurs demo on the embedded model
+  bench sparse [--repeats N]
+                   our pruners vs the PyTorch reference algorithms, side by side
 
 environment:
   SECATEURS_CACHE  cache folder (default: $XDG_CACHE_HOME/secateurs or ~/.cache/secateurs)
@@ -81,6 +85,15 @@ fn run() -> Result<ExitCode> {
                 &root,
                 &["run", "--package", "secateurs-cli", "--", "inspect", "assets/models/smollm2-135m"],
             );
+        }
+        ("bench", [suite, flags @ ..]) => {
+            let repeats = match flags {
+                [] => 1,
+                [flag, n] if flag == "--repeats" => n.parse().context("--repeats takes a count")?,
+                _ => bail!("bench takes a suite and optionally --repeats N, got {flags:?}"),
+            };
+            let venv = venv::ensure(&cache, &root)?;
+            bench::run(&root, &venv, suite, repeats)?;
         }
         ("help" | "--help" | "-h", _) => println!("{USAGE}"),
         _ => {

@@ -4,6 +4,7 @@
 use tch::{Kind, Tensor};
 
 use crate::Error;
+use crate::pruned::matrix_shape;
 
 /// Fraction of entries that are exactly zero.
 pub fn sparsity(weight: &Tensor) -> f64 {
@@ -35,10 +36,6 @@ pub fn satisfies_n_of_m(weight: &Tensor, n: i64, m: i64) -> Result<bool, Error> 
         .view([rows, cols / m, m])
         .sum_dim_intlist(2, false, Kind::Int64); // [out, in / m]
     Ok(nonzero_per_group.le(n).all().int64_value(&[]) == 1)
-}
-
-fn matrix_shape(weight: &Tensor) -> Result<(i64, i64), Error> {
-    weight.size2().map_err(|_| Error::NotAMatrix { shape: weight.size() })
 }
 
 #[cfg(test)]
