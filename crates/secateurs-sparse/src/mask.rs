@@ -13,26 +13,30 @@ pub fn prune_count(sparsity: f64, count: i64) -> i64 {
 }
 
 /// Prunes the `k` lowest scores of every row.
+///
+/// Selection in linear time: the k-th smallest value `v` of each row (`kthvalue`),
+/// every score below it, and as many scores equal to `v` as are still needed, taken
+/// in order of position. Exact and deterministic without sorting.
 pub fn lowest_per_row(score: &Tensor, k: i64) -> Tensor {
-    let order = score.argsort_stable(true, 1, false); // [out, in], ascending
-    let mut pruned = score.zeros_like().to_kind(Kind::Bool);
-    if k > 0 {
-        let chosen = order.narrow(1, 0, k);
-        let _ = pruned.scatter_(1, &chosen, &chosen.ones_like().to_kind(Kind::Bool));
+    let cols = score.size()[1];
+    if k <= 0 {
+        return score.zeros_like().to_kind(Kind::Bool);
     }
-    pruned
+    if k >= cols {
+        return score.ones_like().to_kind(Kind::Bool);
+    }
+    let (kth, _) = score.kthvalue(k, 1, true); // [out, 1]
+    let below = score.lt_tensor(&kth); // [out, in]
+    let still_needed = below.sum_dim_intlist(1, true, Kind::Int64).neg() + k; // [out, 1], >= 1
+    let tied = score.eq_tensor(&kth);
+    let tie_rank = tied.cumsum(1, Kind::Int64); // 1-based rank among ties, by position
+    below.logical_or(&tied.logical_and(&tie_rank.le_tensor(&still_needed)))
 }
 
-/// Prunes the `k` lowest scores of the whole matrix.
+/// Prunes the `k` lowest scores of the whole matrix (same selection as
+/// [`lowest_per_row`], over all entries in row-major order).
 pub fn lowest_in_layer(score: &Tensor, k: i64) -> Tensor {
-    let flat = score.flatten(0, -1);
-    let order = flat.argsort_stable(true, 0, false);
-    let mut pruned = flat.zeros_like().to_kind(Kind::Bool);
-    if k > 0 {
-        let chosen = order.narrow(0, 0, k);
-        let _ = pruned.scatter_(0, &chosen, &chosen.ones_like().to_kind(Kind::Bool));
-    }
-    pruned.view_as(score)
+    lowest_per_row(&score.reshape([1, -1]), k).view_as(score)
 }
 
 /// Prunes the `m − n` lowest scores in every group of `m` consecutive inputs of each
