@@ -64,6 +64,21 @@ impl ModelConfig {
         self.num_key_value_heads.unwrap_or(self.num_attention_heads)
     }
 
+    /// A number from the other keys, or a default.
+    pub fn f64_or(&self, key: &str, default: f64) -> f64 {
+        self.extra.get(key).and_then(serde_json::Value::as_f64).unwrap_or(default)
+    }
+
+    /// A flag from the other keys, or a default.
+    pub fn bool_or(&self, key: &str, default: bool) -> bool {
+        self.extra.get(key).and_then(serde_json::Value::as_bool).unwrap_or(default)
+    }
+
+    /// A string from the other keys, or a default.
+    pub fn str_or<'a>(&'a self, key: &str, default: &'a str) -> &'a str {
+        self.extra.get(key).and_then(serde_json::Value::as_str).unwrap_or(default)
+    }
+
     /// Width of one attention head.
     pub fn head_dim(&self) -> usize {
         self.extra

@@ -29,6 +29,20 @@ pub enum Error {
         /// What was looked for.
         wanted: String,
     },
+    /// An architecture or setting this crate does not implement.
+    #[error("unsupported {0}")]
+    Unsupported(String),
+    /// A tensor the architecture needs is missing or has the wrong shape.
+    #[error("tensor '{name}': {message}")]
+    Tensor {
+        /// The tensor's checkpoint name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A libtorch operation failed.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
     /// The tokenizer file could not be loaded.
     #[error("cannot load tokenizer {path}: {message}")]
     Tokenizer {

@@ -17,14 +17,27 @@
 //! # Ok::<(), secateurs_model::Error>(())
 //! ```
 
+mod arch;
+mod block;
 mod checkpoint;
 mod config;
+mod ctx;
 mod error;
+mod layers;
+mod model;
+mod rope;
 mod runtime;
+mod store;
 mod weights;
 
+pub use arch::{Activation, Arch, Family, NormKind, SUPPORTED};
+pub use block::Block;
 pub use checkpoint::Checkpoint;
 pub use config::ModelConfig;
+pub use ctx::BlockCtx;
 pub use error::Error;
+pub use layers::{Linear, Norm};
+pub use model::Model;
 pub use runtime::Libtorch;
+pub use store::TensorStore;
 pub use weights::{TensorInfo, WeightIndex};

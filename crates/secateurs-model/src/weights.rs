@@ -29,6 +29,8 @@ pub struct TensorInfo {
     pub file: PathBuf,
     /// Byte range of its data, relative to the start of the data section.
     pub data_offsets: (usize, usize),
+    /// Where the file's data section starts (8 + header length).
+    pub data_start: u64,
 }
 
 impl TensorInfo {
@@ -186,6 +188,7 @@ fn read_header(path: &Path) -> Result<Vec<(String, TensorInfo)>, Error> {
             shape: info.shape,
             file: path.to_owned(),
             data_offsets: info.data_offsets,
+            data_start: 8 + header_len,
         };
         tensors.push((name, tensor));
     }

@@ -1,0 +1,125 @@
+//! One decoder block: its linears (by Hugging Face name, in a fixed order) and norms,
+//! and its forward pass — one implementation per family, driven by [`Arch`].
+
+use std::sync::Arc;
+
+use tch::{Device, Tensor};
+
+use crate::arch::{Arch, Family};
+use crate::ctx::BlockCtx;
+use crate::layers::{Linear, Norm, activate, attention};
+
+/// A decoder block.
+#[derive(Debug)]
+pub struct Block {
+    /// Index in the model.
+    pub index: usize,
+    arch: Arc<Arch>,
+    linears: Vec<(&'static str, Linear)>,
+    norms: Vec<(&'static str, Norm)>,
+}
+
+impl Block {
+    pub(crate) fn new(index: usize, arch: Arc<Arch>, linears: Vec<(&'static str, Linear)>, norms: Vec<(&'static str, Norm)>) -> Self {
+        Self { index, arch, linears, norms }
+    }
+
+    /// The block's linears in their fixed order (q, k, v, o, gate, up, down for Llama;
+    /// q, k, v, out, fc1, fc2 for OPT; …), by name relative to the block.
+    pub fn linears(&self) -> impl Iterator<Item = (&'static str, &Linear)> {
+        self.linears.iter().map(|(name, linear)| (*name, linear))
+    }
+
+    /// Mutable access to the linears, e.g. to write pruned weights back.
+    pub fn linears_mut(&mut self) -> impl Iterator<Item = (&'static str, &mut Linear)> {
+        self.linears.iter_mut().map(|(name, linear)| (*name, linear))
+    }
+
+    /// The block's norms in their fixed order.
+    pub fn norms(&self) -> impl Iterator<Item = (&'static str, &Norm)> {
+        self.norms.iter().map(|(name, norm)| (*name, norm))
+    }
+
+    /// Moves every tensor of the block to `device`.
+    pub fn to_device(&mut self, device: Device) {
+        for (_, l) in &mut self.linears {
+            l.weight = l.weight.to_device(device);
+            l.bias = l.bias.as_ref().map(|b| b.to_device(device));
+        }
+        for (_, n) in &mut self.norms {
+            n.weight = n.weight.to_device(device);
+            n.bias = n.bias.as_ref().map(|b| b.to_device(device));
+        }
+    }
+
+    /// `x: [b, T, H]` → `[b, T, H]`.
+    pub fn forward(&self, x: &Tensor, ctx: &BlockCtx) -> Tensor {
+        let arch = &self.arch;
+        let norm = |i: usize, t: &Tensor| self.norms[i].1.forward(t);
+        match arch.family {
+            Family::Gemma3 => {
+                let h = x + norm(1, &self.self_attention(&norm(0, x), ctx));
+                &h + norm(3, &self.mlp(&norm(2, &h)))
+            }
+            _ if arch.parallel_residual => x + self.self_attention(&norm(0, x), ctx) + self.mlp(&norm(1, x)),
+            _ if arch.pre_norm => {
+                let h = x + self.self_attention(&norm(0, x), ctx);
+                &h + self.mlp(&norm(1, &h))
+            }
+            _ => {
+                let h = norm(0, &(x + self.self_attention(x, ctx)));
+                norm(1, &(&h + self.mlp(&h)))
+            }
+        }
+    }
+
+    /// Attention sub-layer on normalised input `h: [b, T, H]`.
+    fn self_attention(&self, h: &Tensor, ctx: &BlockCtx) -> Tensor {
+        let a = &self.arch;
+        let (b, t) = (h.size()[0], h.size()[1]);
+        let lin = |i: usize| &self.linears[i].1;
+        let (q, k, v) = match a.family {
+            Family::GptNeox => {
+                let qkv = lin(0).forward(h).view([b, t, a.heads, 3 * a.head_dim]);
+                let parts = qkv.chunk(3, -1);
+                (parts[0].shallow_clone(), parts[1].shallow_clone(), parts[2].shallow_clone())
+            }
+            Family::Gpt2 => {
+                let parts = lin(0).forward(h).chunk(3, -1);
+                let heads = |p: &Tensor| p.view([b, t, a.heads, a.head_dim]);
+                (heads(&parts[0]), heads(&parts[1]), heads(&parts[2]))
+            }
+            _ => (
+                lin(0).forward(h).view([b, t, a.heads, a.head_dim]),
+                lin(1).forward(h).view([b, t, a.kv_heads, a.head_dim]),
+                lin(2).forward(h).view([b, t, a.kv_heads, a.head_dim]),
+            ),
+        };
+        let (q, k) = if a.qk_norm {
+            let n = self.norms.len();
+            (self.norms[n - 2].1.forward(&q), self.norms[n - 1].1.forward(&k))
+        } else {
+            (q, k)
+        };
+        // [b, heads, T, d]
+        let (mut q, mut k, v) = (q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2));
+        if let Some((cos, sin)) = ctx.rope(a.layer_rope[self.index]) {
+            q = crate::rope::apply_rotary(&q, cos, sin);
+            k = crate::rope::apply_rotary(&k, cos, sin);
+        }
+        let mask = ctx.mask(a.layer_window[self.index]);
+        let out = attention(&q, &k, &v, mask, a.attn_scale, a.attn_softcap);
+        lin(a.attention_linears() - 1).forward(&out)
+    }
+
+    /// MLP sub-layer on normalised input.
+    fn mlp(&self, h: &Tensor) -> Tensor {
+        let a = &self.arch;
+        let base = a.attention_linears();
+        let lin = |i: usize| &self.linears[base + i].1;
+        match a.family {
+            Family::Llama | Family::Gemma3 => lin(2).forward(&(activate(a.activation, &lin(0).forward(h)) * lin(1).forward(h))),
+            _ => lin(1).forward(&activate(a.activation, &lin(0).forward(h))),
+        }
+    }
+}

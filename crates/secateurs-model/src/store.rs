@@ -1,0 +1,76 @@
+//! Reading single tensors from a checkpoint on demand, so a model larger than memory
+//! can be walked block by block: each read is a positioned read (`pread`) of exactly
+//! that tensor's bytes, served by the OS page cache like a memory mapping would be,
+//! without `unsafe` and without keeping the file mapped.
+
+use std::os::unix::fs::FileExt;
+
+use safetensors::Dtype;
+use tch::{Device, Kind, Tensor};
+
+use crate::weights::{TensorInfo, WeightIndex};
+use crate::Error;
+
+/// A checkpoint's tensors, read lazily, converted to a compute dtype and device.
+#[derive(Debug, Clone)]
+pub struct TensorStore {
+    index: WeightIndex,
+    kind: Kind,
+    device: Device,
+}
+
+impl TensorStore {
+    /// Tensors of `index`, to be delivered as `kind` on `device`.
+    pub fn new(index: WeightIndex, kind: Kind, device: Device) -> Self {
+        Self { index, kind, device }
+    }
+
+    /// Whether the checkpoint has a tensor of that name.
+    pub fn contains(&self, name: &str) -> bool {
+        self.index.get(name).is_some()
+    }
+
+    /// The compute dtype.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The compute device.
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// Reads tensor `name`, checking its shape against `shape`.
+    pub fn get(&self, name: &str, shape: &[i64]) -> Result<Tensor, Error> {
+        let info = self.index.get(name).ok_or_else(|| Error::Tensor { name: name.into(), message: "missing from the checkpoint".into() })?;
+        let found: Vec<i64> = info.shape.iter().map(|&d| d as i64).collect();
+        if found != shape {
+            return Err(Error::Tensor { name: name.into(), message: format!("has shape {found:?}, expected {shape:?}") });
+        }
+        Ok(read(info, name)?.to_device(self.device).to_kind(self.kind))
+    }
+
+    /// Reads tensor `name` if present.
+    pub fn get_optional(&self, name: &str, shape: &[i64]) -> Result<Option<Tensor>, Error> {
+        if self.contains(name) { self.get(name, shape).map(Some) } else { Ok(None) }
+    }
+}
+
+/// Reads one tensor's bytes from its file into a CPU tensor of its stored dtype.
+fn read(info: &TensorInfo, name: &str) -> Result<Tensor, Error> {
+    let kind = match info.dtype {
+        Dtype::F32 => Kind::Float,
+        Dtype::F16 => Kind::Half,
+        Dtype::BF16 => Kind::BFloat16,
+        Dtype::F64 => Kind::Double,
+        Dtype::I64 => Kind::Int64,
+        Dtype::I32 => Kind::Int,
+        other => return Err(Error::Tensor { name: name.into(), message: format!("unsupported dtype {other:?}") }),
+    };
+    let (start, end) = info.data_offsets;
+    let mut bytes = vec![0u8; end - start];
+    let file = std::fs::File::open(&info.file).map_err(|e| Error::io(&info.file, e))?;
+    file.read_exact_at(&mut bytes, info.data_start + start as u64).map_err(|e| Error::io(&info.file, e))?;
+    let shape: Vec<i64> = info.shape.iter().map(|&d| d as i64).collect();
+    Ok(Tensor::f_from_data_size(&bytes, &shape, kind)?)
+}
