@@ -9,6 +9,9 @@ use crate::arch::{Arch, Family};
 use crate::ctx::BlockCtx;
 use crate::layers::{Linear, Norm, activate, attention};
 
+/// One block's cached keys and values `[b, kv_heads, S, d]`, empty before the first step.
+pub type KvCache = Option<(Tensor, Tensor)>;
+
 /// A decoder block.
 #[derive(Debug)]
 pub struct Block {
@@ -54,27 +57,34 @@ impl Block {
 
     /// `x: [b, T, H]` → `[b, T, H]`.
     pub fn forward(&self, x: &Tensor, ctx: &BlockCtx) -> Tensor {
+        self.forward_cached(x, ctx, None)
+    }
+
+    /// Like [`Block::forward`] for the newest tokens only, reading and extending the
+    /// block's key/value cache (`[b, kv_heads, S, d]` each) when one is given.
+    pub fn forward_cached(&self, x: &Tensor, ctx: &BlockCtx, mut cache: Option<&mut KvCache>) -> Tensor {
         let arch = &self.arch;
         let norm = |i: usize, t: &Tensor| self.norms[i].1.forward(t);
+        let mut attend = |h: &Tensor| self.self_attention(h, ctx, cache.as_deref_mut());
         match arch.family {
             Family::Gemma3 => {
-                let h = x + norm(1, &self.self_attention(&norm(0, x), ctx));
+                let h = x + norm(1, &attend(&norm(0, x)));
                 &h + norm(3, &self.mlp(&norm(2, &h)))
             }
-            _ if arch.parallel_residual => x + self.self_attention(&norm(0, x), ctx) + self.mlp(&norm(1, x)),
+            _ if arch.parallel_residual => x + attend(&norm(0, x)) + self.mlp(&norm(1, x)),
             _ if arch.pre_norm => {
-                let h = x + self.self_attention(&norm(0, x), ctx);
+                let h = x + attend(&norm(0, x));
                 &h + self.mlp(&norm(1, &h))
             }
             _ => {
-                let h = norm(0, &(x + self.self_attention(x, ctx)));
+                let h = norm(0, &(x + attend(x)));
                 norm(1, &(&h + self.mlp(&h)))
             }
         }
     }
 
     /// Attention sub-layer on normalised input `h: [b, T, H]`.
-    fn self_attention(&self, h: &Tensor, ctx: &BlockCtx) -> Tensor {
+    fn self_attention(&self, h: &Tensor, ctx: &BlockCtx, cache: Option<&mut KvCache>) -> Tensor {
         let a = &self.arch;
         let (b, t) = (h.size()[0], h.size()[1]);
         let lin = |i: usize| &self.linears[i].1;
@@ -102,10 +112,17 @@ impl Block {
             (q, k)
         };
         // [b, heads, T, d]
-        let (mut q, mut k, v) = (q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2));
+        let (mut q, mut k, mut v) = (q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2));
         if let Some((cos, sin)) = ctx.rope(a.layer_rope[self.index]) {
             q = crate::rope::apply_rotary(&q, cos, sin);
             k = crate::rope::apply_rotary(&k, cos, sin);
+        }
+        if let Some(cache) = cache {
+            if let Some((past_k, past_v)) = cache.take() {
+                k = Tensor::cat(&[past_k, k], 2);
+                v = Tensor::cat(&[past_v, v], 2);
+            }
+            *cache = Some((k.shallow_clone(), v.shallow_clone()));
         }
         let mask = ctx.mask(a.layer_window[self.index]);
         let out = attention(&q, &k, &v, mask, a.attn_scale, a.attn_softcap);

@@ -28,13 +28,22 @@ impl BlockCtx {
             Some(mask) => mask.to_device(device).to_kind(Kind::Int64),
             None => Tensor::ones([b, t], (Kind::Int64, device)),
         };
-        let positions = (attention_mask.cumsum(1, Kind::Int64) - 1).clamp_min(0);
+        Self::for_new_tokens(arch, &attention_mask, t)
+    }
+
+    /// The context for the last `new` tokens of a sequence whose whole padding mask
+    /// (cached tokens included) is `attention_mask: [b, S]` — a decoding step with a
+    /// KV cache. Masks are `[b, 1, new, S]`.
+    pub fn for_new_tokens(arch: &Arch, attention_mask: &Tensor, new: i64) -> Self {
+        let total = attention_mask.size()[1];
+        let all_positions = (attention_mask.cumsum(1, Kind::Int64) - 1).clamp_min(0);
+        let positions = all_positions.narrow(1, total - new, new);
         let mut windows: Vec<Option<i64>> = arch.layer_window.clone();
         windows.sort();
         windows.dedup();
-        let masks = windows.into_iter().map(|w| (w, additive_mask(&attention_mask, w))).collect();
+        let masks = windows.into_iter().map(|w| (w, additive_mask(attention_mask, new, w))).collect();
         let ropes = arch.ropes.iter().map(|rope| rope.cos_sin(&positions)).collect();
-        Self { positions, attention_mask, masks, ropes }
+        Self { positions, attention_mask: attention_mask.shallow_clone(), masks, ropes }
     }
 
     /// The additive mask for a window (`None`: full causal).
@@ -48,19 +57,20 @@ impl BlockCtx {
     }
 }
 
-/// `[b, 1, T, T]` additive mask: 0 where query q may see key k (k ≤ q, k is a real
-/// token, and q − k < window when sliding), f32::MIN elsewhere — finite, so fully
-/// masked (padding) rows give a uniform softmax instead of NaN, as in transformers.
-fn additive_mask(attention_mask: &Tensor, window: Option<i64>) -> Tensor {
-    let t = attention_mask.size()[1];
+/// `[b, 1, new, S]` additive mask for the last `new` of `S` tokens: 0 where query q
+/// may see key k (k ≤ q, k is a real token, and q − k < window when sliding),
+/// f32::MIN elsewhere — finite, so fully masked (padding) rows give a uniform softmax
+/// instead of NaN, as in transformers.
+fn additive_mask(attention_mask: &Tensor, new: i64, window: Option<i64>) -> Tensor {
+    let s = attention_mask.size()[1];
     let device = attention_mask.device();
-    let q = Tensor::arange(t, (Kind::Int64, device)).view([t, 1]);
-    let k = Tensor::arange(t, (Kind::Int64, device)).view([1, t]);
-    let mut allowed = k.le_tensor(&q); // [T, T]
+    let q = Tensor::arange_start(s - new, s, (Kind::Int64, device)).view([new, 1]);
+    let k = Tensor::arange(s, (Kind::Int64, device)).view([1, s]);
+    let mut allowed = k.le_tensor(&q); // [new, S]
     if let Some(w) = window {
         allowed = allowed.logical_and(&(&q - &k).lt(w));
     }
-    let keys = attention_mask.ne(0).view([-1, 1, 1, t]); // [b, 1, 1, T]
-    let allowed = allowed.view([1, 1, t, t]).logical_and(&keys);
+    let keys = attention_mask.ne(0).view([-1, 1, 1, s]); // [b, 1, 1, S]
+    let allowed = allowed.view([1, 1, new, s]).logical_and(&keys);
     Tensor::zeros(allowed.size(), (Kind::Float, device)).masked_fill(&allowed.logical_not(), f64::from(f32::MIN))
 }

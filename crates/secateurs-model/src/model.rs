@@ -64,10 +64,16 @@ impl Model {
     /// into hidden states `[b, T, H]`, and builds the context every block needs.
     pub fn embed(&self, ids: &Tensor, attention_mask: Option<&Tensor>) -> (Tensor, BlockCtx) {
         let (b, t) = (ids.size()[0], ids.size()[1]);
+        let ctx = BlockCtx::new(&self.arch, (b, t), attention_mask, self.device());
+        let (x, _) = self.embed_at(ids, &ctx);
+        (x, ctx)
+    }
+
+    /// Embeds ids `[b, t]` at the positions a context gives (a decoding step).
+    pub(crate) fn embed_at<'c>(&self, ids: &Tensor, ctx: &'c BlockCtx) -> (Tensor, &'c BlockCtx) {
         let device = self.device();
-        let ctx = BlockCtx::new(&self.arch, (b, t), attention_mask, device);
         let ids = ids.to_device(device);
-        let mut x = Tensor::embedding(&self.embed_tokens, &ids, -1, false, false); // [b, T, H]
+        let mut x = Tensor::embedding(&self.embed_tokens, &ids, -1, false, false); // [b, t, H]
         if let Some(scale) = self.arch.embed_scale {
             x = x * Tensor::from(scale).to_kind(self.embed_tokens.kind()).to_device(device);
         }
