@@ -9,6 +9,7 @@
 //!   by sha256, converted once in the cache and linked as `assets/`.
 //! - `test [ARGS]`: setup, fetch, then `cargo test --workspace [ARGS]`.
 //! - `demo`: setup, fetch, then the `secateurs` demo on the embedded model.
+//! - `fixtures`: regenerate the parity fixtures with transformers.
 //! - `bench sparse`: our pruners against PyTorch references, side by side.
 
 mod assets;
@@ -33,6 +34,7 @@ commands:
                    (--verify re-hashes every asset file against the manifest)
   test [ARGS...]   setup + fetch + `cargo test --workspace ARGS...`
   demo             setup + fetch + run the secateurs demo on the embedded model
+  fixtures         regenerate fixtures/parity with transformers (fixtures/gen_parity.py)
   bench sparse [--repeats N]
                    our pruners vs the PyTorch reference algorithms, side by side
 
@@ -85,6 +87,10 @@ fn run() -> Result<ExitCode> {
                 &root,
                 &["run", "--package", "secateurs-cli", "--", "inspect", "assets/models/smollm2-135m"],
             );
+        }
+        ("fixtures", []) => {
+            let venv = venv::ensure(&cache, &root)?;
+            process::run(std::process::Command::new(&venv.python).arg(root.join("fixtures").join("gen_parity.py")))?;
         }
         ("bench", [suite, flags @ ..]) => {
             let repeats = match flags {

@@ -366,3 +366,36 @@ impl Arch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_model_types_list_the_supported_ones() {
+        let config = ModelConfig::from_json(
+            r#"{"model_type": "mamba", "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "vocab_size": 4}"#,
+        )
+        .expect("parses");
+        let err = Arch::from_config(&config).expect_err("unsupported");
+        assert_eq!(
+            err.to_string(),
+            "unsupported model_type 'mamba'; supported: llama, mistral, qwen2, qwen3, gemma3_text, opt, gpt_neox, gpt2"
+        );
+    }
+
+    #[test]
+    fn smollm2_style_llama_resolves_as_data() {
+        let config = ModelConfig::from_json(
+            r#"{"model_type": "llama", "hidden_size": 576, "num_hidden_layers": 30, "num_attention_heads": 9,
+                "num_key_value_heads": 3, "vocab_size": 49152, "intermediate_size": 1536, "rms_norm_eps": 1e-5,
+                "tie_word_embeddings": true, "rope_parameters": {"rope_type": "default", "rope_theta": 100000.0}}"#,
+        )
+        .expect("parses");
+        let arch = Arch::from_config(&config).expect("llama");
+        assert_eq!((arch.family, arch.norm, arch.activation), (Family::Llama, NormKind::Rms, Activation::Silu));
+        assert_eq!((arch.kv_heads, arch.head_dim, arch.ffn, arch.tied), (3, 64, 1536, true));
+        assert_eq!(arch.linear_shapes()[1], ([192, 576], false));
+        assert!((arch.ropes[0].inv_freq[1] - 100000f64.powf(-2.0 / 64.0)).abs() < 1e-15);
+    }
+}

@@ -55,6 +55,11 @@ impl Model {
         self.arch.layers
     }
 
+    /// The checkpoint's tensors, read lazily.
+    pub fn store(&self) -> &TensorStore {
+        &self.store
+    }
+
     /// The compute device.
     pub fn device(&self) -> Device {
         self.store.device()
