@@ -285,34 +285,32 @@ const LLAMA_LINEARS: &[&str] = &[
     "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj",
 ];
 
+/// Llama's layout, shared by Mistral, Qwen and Gemma 3 (which add norms).
+const LLAMA_NAMES: Names = Names {
+    embed: "model.embed_tokens.weight",
+    positions: None,
+    layers: "model.layers.",
+    final_norm: "model.norm",
+    head: "lm_head.weight",
+    linears: LLAMA_LINEARS,
+    norms: &["input_layernorm", "post_attention_layernorm"],
+};
+
 impl Arch {
     /// The tensor names of this family.
     pub fn names(&self) -> Names {
         match self.family {
-            Family::Llama => Names {
-                embed: "model.embed_tokens.weight",
-                positions: None,
-                layers: "model.layers.",
-                final_norm: "model.norm",
-                head: "lm_head.weight",
-                linears: LLAMA_LINEARS,
-                norms: if self.qk_norm {
-                    &["input_layernorm", "post_attention_layernorm", "self_attn.q_norm", "self_attn.k_norm"]
-                } else {
-                    &["input_layernorm", "post_attention_layernorm"]
-                },
+            Family::Llama if self.qk_norm => Names {
+                norms: &["input_layernorm", "post_attention_layernorm", "self_attn.q_norm", "self_attn.k_norm"],
+                ..LLAMA_NAMES
             },
+            Family::Llama => LLAMA_NAMES,
             Family::Gemma3 => Names {
-                embed: "model.embed_tokens.weight",
-                positions: None,
-                layers: "model.layers.",
-                final_norm: "model.norm",
-                head: "lm_head.weight",
-                linears: LLAMA_LINEARS,
                 norms: &[
                     "input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
                     "post_feedforward_layernorm", "self_attn.q_norm", "self_attn.k_norm",
                 ],
+                ..LLAMA_NAMES
             },
             Family::Opt => Names {
                 embed: "model.decoder.embed_tokens.weight",
