@@ -78,5 +78,13 @@ fn bf16_saves_store_bf16_in_one_file() {
     assert!(out.join("model.safetensors").is_file());
     let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).expect("config")).expect("json");
     assert_eq!(config["dtype"], "bfloat16");
+    // bf16 on disk loads into an f32 computation, close to the f32 original.
+    let ids = Tensor::from_slice(&[3i64, 1, 4, 1, 5]).view([1, 5]);
+    let reloaded = Model::open(&out, Kind::Float, Device::Cpu).expect("reopen bf16");
+    let diff = (model.forward(&ids, None).expect("forward") - reloaded.forward(&ids, None).expect("forward"))
+        .abs()
+        .max()
+        .double_value(&[]);
+    assert!(diff < 0.25, "bf16 rounding moved logits by {diff}");
     std::fs::remove_dir_all(&out).expect("clean up");
 }
