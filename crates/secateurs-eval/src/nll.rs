@@ -12,12 +12,16 @@ pub struct NllSum {
     pub tokens: i64,
 }
 
-impl NllSum {
-    /// Adds another batch's sum.
-    pub fn add(self, other: Self) -> Self {
+impl std::ops::Add for NllSum {
+    type Output = Self;
+
+    /// Combines two batches' sums.
+    fn add(self, other: Self) -> Self {
         Self { nll: self.nll + other.nll, tokens: self.tokens + other.tokens }
     }
+}
 
+impl NllSum {
     /// Mean NLL per predicted token (NaN when nothing was predicted).
     pub fn mean(&self) -> f64 {
         self.nll / self.tokens as f64
@@ -80,7 +84,7 @@ mod tests {
         let row0 = next_token_nll(&logits.narrow(0, 0, 1), &ids.narrow(0, 0, 1), None);
         let row1 = next_token_nll(&logits.narrow(0, 1, 1).narrow(1, 1, 3), &ids.narrow(0, 1, 1).narrow(1, 1, 3), None);
         assert_eq!(masked.tokens, 3 + 2);
-        assert!((masked.nll - row0.add(row1).nll).abs() < 1e-5);
+        assert!((masked.nll - (row0 + row1).nll).abs() < 1e-5);
     }
 
     #[test]
@@ -89,7 +93,7 @@ mod tests {
         let ids = Tensor::randint(11, [4, 5], (Kind::Int64, Device::Cpu));
         let whole = next_token_nll(&logits, &ids, None);
         let halves = next_token_nll(&logits.narrow(0, 0, 2), &ids.narrow(0, 0, 2), None)
-            .add(next_token_nll(&logits.narrow(0, 2, 2), &ids.narrow(0, 2, 2), None));
+            + next_token_nll(&logits.narrow(0, 2, 2), &ids.narrow(0, 2, 2), None);
         assert_eq!(whole.tokens, halves.tokens);
         assert!((whole.perplexity() - halves.perplexity()).abs() < 1e-4);
     }

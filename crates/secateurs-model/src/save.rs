@@ -60,7 +60,9 @@ impl Model {
                 shard_bytes = 0;
             }
             shard_bytes += bytes;
-            shards.last_mut().map(|s| s.push((name, tensor)));
+            if let Some(shard) = shards.last_mut() {
+                shard.push((name, tensor));
+            }
         };
         let prefix = self.arch.names().layers;
         let mut written = std::collections::HashSet::new();
