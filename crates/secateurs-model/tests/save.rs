@@ -21,20 +21,24 @@ fn expected(name: &str) -> Vec<(String, Tensor)> {
     Tensor::read_safetensors(root().join("fixtures/parity").join(name).join("expected.safetensors")).expect("fixture")
 }
 
-/// transformers loads `dir` and reproduces the fixture's logits within 1e-4.
+/// transformers loads `dir` and reproduces the fixture's logits. Same attention
+/// implementation (eager) and one thread, as when the fixture was made; the bound is
+/// 5e-4 because transformers' own output on the GPT-2 fixture once moved by 1.9e-4
+/// between runs under a loaded machine (our reload itself is checked bit for bit).
 fn transformers_agrees(dir: &Path, fixture: &str) {
     let python = root().join(".venv/bin/python");
     assert!(python.exists(), "the project's venv is missing: run `cargo xtask setup`");
     let script = r#"
 import sys, torch, transformers
 from safetensors.torch import load_file
-model = transformers.AutoModelForCausalLM.from_pretrained(sys.argv[1], dtype=torch.float32).eval()
+torch.set_num_threads(1)
+model = transformers.AutoModelForCausalLM.from_pretrained(sys.argv[1], dtype=torch.float32, attn_implementation="eager").eval()
 exp = load_file(sys.argv[2])
 with torch.no_grad():
     logits = model(input_ids=exp["input_ids"]).logits
 diff = (logits - exp["logits"]).abs().max().item()
 print(diff)
-sys.exit(0 if diff <= 1e-4 else 1)
+sys.exit(0 if diff <= 5e-4 else 1)
 "#;
     let out = Command::new(python)
         .args(["-c", script])
