@@ -56,7 +56,7 @@ pub struct Arch {
     pub family: Family,
     /// Residual width.
     pub hidden: i64,
-    /// Query heads, key/value heads, width per head.
+    /// Query heads.
     pub heads: i64,
     /// Key/value heads (grouped-query attention when fewer than `heads`).
     pub kv_heads: i64,
@@ -68,7 +68,7 @@ pub struct Arch {
     pub ffn: i64,
     /// Vocabulary size.
     pub vocab: i64,
-    /// Norm kind and epsilon.
+    /// Norm kind.
     pub norm: NormKind,
     /// Norm epsilon.
     pub norm_eps: f64,
@@ -88,8 +88,6 @@ pub struct Arch {
     pub parallel_residual: bool,
     /// Multiplier of attention scores.
     pub attn_scale: f64,
-    /// tanh soft-capping of attention scores and of final logits.
-    pub attn_softcap: Option<f64>,
     /// tanh soft-capping of the final logits.
     pub final_softcap: Option<f64>,
     /// Multiplier of token embeddings (Gemma: √hidden).
@@ -98,7 +96,7 @@ pub struct Arch {
     pub learned_positions: Option<i64>,
     /// Rotary settings, one per kind of layer; empty with learned positions.
     pub ropes: Vec<RopeSpec>,
-    /// Per layer: index into `ropes` and sliding window (if any).
+    /// Per layer: index into `ropes`.
     pub layer_rope: Vec<usize>,
     /// Per layer: attention window (keys within `window` positions), if sliding.
     pub layer_window: Vec<Option<i64>>,
@@ -147,7 +145,6 @@ impl Arch {
             pre_norm: true,
             parallel_residual: false,
             attn_scale: (head_dim as f64).powf(-0.5),
-            attn_softcap: None,
             final_softcap: None,
             embed_scale: None,
             learned_positions: None,
@@ -178,8 +175,8 @@ impl Arch {
                 arch.qk_norm = true;
                 arch.activation = activation(c.str_or("hidden_activation", "gelu_pytorch_tanh"))?;
                 arch.attn_scale = c.f64_or("query_pre_attn_scalar", head_dim as f64).powf(-0.5);
-                // transformers' Gemma 3 attention ignores attn_logit_softcapping (it never
-                // passes it to the attention function); so do we, to stay identical.
+                // attn_logit_softcapping is not read: transformers' Gemma 3 never passes it
+                // to its attention function, and we stay identical to transformers.
                 arch.final_softcap = c.extra.get("final_logit_softcapping").and_then(|v| v.as_f64());
                 arch.embed_scale = Some((c.hidden_size as f64).sqrt());
                 arch.tied = c.tie_word_embeddings.unwrap_or(true);

@@ -125,7 +125,7 @@ impl Block {
             *cache = Some((k.shallow_clone(), v.shallow_clone()));
         }
         let mask = ctx.mask(a.layer_window[self.index]);
-        let out = attention(&q, &k, &v, mask, a.attn_scale, a.attn_softcap);
+        let out = attention(&q, &k, &v, mask, a.attn_scale);
         lin(a.attention_linears() - 1).forward(&out)
     }
 

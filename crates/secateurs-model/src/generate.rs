@@ -53,20 +53,19 @@ pub fn generate(model: &Model, prompts: &[Vec<i64>], config: &GenerationConfig) 
     if longest == 0 {
         return Ok(vec![Vec::new(); b]);
     }
-    let (ids, mask) = left_pad(prompts, longest, config.pad);
-    let mut ids = ids.to_device(device); // [b, P]
-    let mut mask = mask.to_device(device);
+    let (prompt_ids, mask) = left_pad(prompts, longest, config.pad);
+    let mut mask = mask.to_device(device); // [b, S], grows by one column per step
     let blocks = (0..model.num_blocks()).map(|i| model.load_block(i)).collect::<Result<Vec<_>, _>>()?;
     let mut caches: Vec<KvCache> = (0..blocks.len()).map(|_| None).collect();
     let mut rng = SplitMix64(config.seed);
     let mut outputs = vec![Vec::new(); b];
     let mut done = vec![false; b];
 
-    let mut step_ids = ids.shallow_clone();
+    let mut step_ids = prompt_ids.to_device(device); // [b, P], then [b, 1]
     for _ in 0..config.max_new_tokens {
         let new = step_ids.size()[1];
         let ctx = BlockCtx::for_new_tokens(&model.arch, &mask, new);
-        let (mut x, _) = model.embed_at(&step_ids, &ctx);
+        let mut x = model.embed_at(&step_ids, &ctx);
         for (block, cache) in blocks.iter().zip(caches.iter_mut()) {
             x = block.forward_cached(&x, &ctx, Some(cache));
         }
@@ -84,7 +83,6 @@ pub fn generate(model: &Model, prompts: &[Vec<i64>], config: &GenerationConfig) 
             break;
         }
         step_ids = Tensor::from_slice(&next).view([b as i64, 1]).to_device(device);
-        ids = Tensor::cat(&[&ids, &step_ids], 1);
         mask = Tensor::cat(&[&mask, &mask.ones_like().narrow(1, 0, 1)], 1);
     }
     Ok(outputs)
@@ -105,10 +103,10 @@ fn left_pad(prompts: &[Vec<i64>], longest: usize, pad: i64) -> (Tensor, Tensor) 
 
 /// The next token of each row of `logits: [b, V]`.
 fn choose(logits: &Tensor, decoding: Decoding, rng: &mut SplitMix64) -> Vec<i64> {
-    let rows = logits.size()[0];
     match decoding {
-        Decoding::Greedy => (0..rows).map(|r| logits.get(r).argmax(0, false).int64_value(&[])).collect(),
+        Decoding::Greedy => Vec::<i64>::try_from(logits.argmax(-1, false).to_device(tch::Device::Cpu)).unwrap_or_default(),
         Decoding::Sample { temperature, top_k, top_p } => {
+            let rows = logits.size()[0];
             let probs = filtered_probs(&(logits / temperature.max(1e-6)), top_k, top_p).to_device(tch::Device::Cpu);
             (0..rows)
                 .map(|r| {

@@ -1,6 +1,6 @@
 //! The small layers every family is built from: linear, norms, activations, and
-//! scaled dot-product attention with grouped-query heads, soft-capping and an
-//! additive mask — each a pure function of its tensors.
+//! scaled dot-product attention with grouped-query heads and an additive mask — each
+//! a pure function of its tensors.
 
 use tch::{Kind, Tensor};
 
@@ -40,22 +40,21 @@ impl Norm {
     pub fn forward(&self, x: &Tensor) -> Tensor {
         let kind = x.kind();
         match self.kind {
-            NormKind::Rms => {
-                let x32 = x.to_kind(Kind::Float);
-                let scaled = &x32 * (x32.square().mean_dim(-1, true, Kind::Float) + self.eps).rsqrt();
-                &self.weight * scaled.to_kind(kind)
-            }
-            NormKind::RmsOffset => {
-                let x32 = x.to_kind(Kind::Float);
-                let scaled = &x32 * (x32.square().mean_dim(-1, true, Kind::Float) + self.eps).rsqrt();
-                (scaled * (self.weight.to_kind(Kind::Float) + 1.0)).to_kind(kind)
-            }
+            // Llama casts back before scaling, Gemma after (as transformers does).
+            NormKind::Rms => &self.weight * rms_normalise(x, self.eps).to_kind(kind),
+            NormKind::RmsOffset => (rms_normalise(x, self.eps) * (self.weight.to_kind(Kind::Float) + 1.0)).to_kind(kind),
             NormKind::Layer => {
                 let h = *x.size().last().unwrap_or(&0);
                 x.layer_norm([h], Some(&self.weight), self.bias.as_ref(), self.eps, false)
             }
         }
     }
+}
+
+/// `x / rms(x)` over the last dimension, in f32.
+fn rms_normalise(x: &Tensor, eps: f64) -> Tensor {
+    let x32 = x.to_kind(Kind::Float);
+    &x32 * (x32.square().mean_dim(-1, true, Kind::Float) + eps).rsqrt()
 }
 
 /// Applies an activation.
@@ -69,10 +68,9 @@ pub fn activate(activation: Activation, x: &Tensor) -> Tensor {
 }
 
 /// Scaled dot-product attention. `q: [b, h, T, d]`, `k`, `v: [b, kv, S, d]` with
-/// `h` a multiple of `kv` (grouped-query), `mask: [b, 1, T, S]` additive; scores are
-/// scaled, soft-capped (`tanh(s/c)·c`) when asked, masked, softmaxed in f32.
-/// Returns `[b, T, h·d]`.
-pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, scale: f64, softcap: Option<f64>) -> Tensor {
+/// `h` a multiple of `kv` (grouped-query), `mask: [b, 1, T, S]` additive (f32); scores
+/// are scaled, masked and softmaxed in f32. Returns `[b, T, h·d]`.
+pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, scale: f64) -> Tensor {
     let (b, h, t, d) = (q.size()[0], q.size()[1], q.size()[2], q.size()[3]);
     let groups = h / k.size()[1];
     let (k, v) = if groups > 1 {
@@ -80,10 +78,7 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, scale: f64, 
     } else {
         (k.shallow_clone(), v.shallow_clone())
     };
-    let mut scores = q.matmul(&k.transpose(2, 3)) * scale; // [b, h, T, S]
-    if let Some(cap) = softcap {
-        scores = (scores / cap).tanh() * cap;
-    }
+    let scores = q.matmul(&k.transpose(2, 3)) * scale; // [b, h, T, S]
     let probs = (scores.to_kind(Kind::Float) + mask).softmax(-1, Kind::Float).to_kind(q.kind());
     probs.matmul(&v).transpose(1, 2).contiguous().view([b, t, h * d])
 }

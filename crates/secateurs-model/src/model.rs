@@ -25,7 +25,7 @@ pub struct Model {
     store: TensorStore,
     embed_tokens: Tensor,
     embed_positions: Option<Tensor>,
-    final_norm: Option<Norm>,
+    final_norm: Norm,
     head: Tensor,
 }
 
@@ -38,16 +38,11 @@ impl Model {
         let names = arch.names();
         let (v, h) = (arch.vocab, arch.hidden);
         let embed_tokens = store.get(names.embed, &[v, h])?;
-        let embed_positions = match names.positions {
-            Some(name) => {
-                let rows = checkpoint.weights.get(name).map_or(0, |i| i.shape[0] as i64);
-                Some(store.get(name, &[rows, h])?)
-            }
-            None => None,
-        };
+        // Position tables have as many rows as the checkpoint gives (OPT adds 2).
+        let embed_positions = names.positions.map(|name| store.load(name)).transpose()?;
         let final_norm = load_norm(&store, &arch, names.final_norm, h)?;
         let head = if arch.tied { embed_tokens.shallow_clone() } else { store.get(names.head, &[v, h])? };
-        Ok(Self { checkpoint, arch, store, embed_tokens, embed_positions, final_norm: Some(final_norm), head })
+        Ok(Self { checkpoint, arch, store, embed_tokens, embed_positions, final_norm, head })
     }
 
     /// Number of decoder blocks.
@@ -70,12 +65,12 @@ impl Model {
     pub fn embed(&self, ids: &Tensor, attention_mask: Option<&Tensor>) -> (Tensor, BlockCtx) {
         let (b, t) = (ids.size()[0], ids.size()[1]);
         let ctx = BlockCtx::new(&self.arch, (b, t), attention_mask, self.device());
-        let (x, _) = self.embed_at(ids, &ctx);
+        let x = self.embed_at(ids, &ctx);
         (x, ctx)
     }
 
     /// Embeds ids `[b, t]` at the positions a context gives (a decoding step).
-    pub(crate) fn embed_at<'c>(&self, ids: &Tensor, ctx: &'c BlockCtx) -> (Tensor, &'c BlockCtx) {
+    pub(crate) fn embed_at(&self, ids: &Tensor, ctx: &BlockCtx) -> Tensor {
         let device = self.device();
         let ids = ids.to_device(device);
         let mut x = Tensor::embedding(&self.embed_tokens, &ids, -1, false, false); // [b, t, H]
@@ -85,7 +80,7 @@ impl Model {
         if let (Some(table), Some(offset)) = (&self.embed_positions, self.arch.learned_positions) {
             x = x + Tensor::embedding(table, &(&ctx.positions + offset), -1, false, false);
         }
-        (x, ctx)
+        x
     }
 
     /// Reads block `i` from the checkpoint onto the compute device.
@@ -114,11 +109,7 @@ impl Model {
 
     /// Final norm, LM head (and Gemma's soft-capping): `[b, T, H]` → logits `[b, T, V]`.
     pub fn logits(&self, hidden: &Tensor) -> Tensor {
-        let h = match &self.final_norm {
-            Some(norm) => norm.forward(hidden),
-            None => hidden.shallow_clone(),
-        };
-        let logits = h.linear::<Tensor>(&self.head, None);
+        let logits = self.final_norm.forward(hidden).linear::<Tensor>(&self.head, None);
         match self.arch.final_softcap {
             Some(cap) => (logits / cap).tanh() * cap,
             None => logits,

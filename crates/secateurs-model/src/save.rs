@@ -49,7 +49,6 @@ impl Model {
         max_shard_bytes: u64,
         block_source: &mut dyn FnMut(usize) -> Result<Block, Error>,
     ) -> Result<(), Error> {
-        let names: Vec<String> = self.checkpoint.weights.iter().map(|(n, _)| n.to_owned()).collect();
         let mut shards: Vec<Vec<(String, Tensor)>> = vec![Vec::new()];
         let mut shard_bytes = 0u64;
         let mut push = |name: String, tensor: Tensor, shards: &mut Vec<Vec<(String, Tensor)>>| {
@@ -74,10 +73,10 @@ impl Model {
                 push(full, tensor, &mut shards);
             }
         }
-        for name in names.iter().filter(|n| !written.contains(*n)) {
-            let info = self.checkpoint.weights.get(name).map(|i| i.shape.iter().map(|&d| d as i64).collect::<Vec<_>>());
-            let tensor = self.store().get(name, &info.unwrap_or_default())?;
-            push(name.clone(), tensor, &mut shards);
+        // Everything outside the blocks (embeddings, final norm, head, tensors we do not
+        // model) is unchanged: copy it from disk in its stored precision.
+        for (name, _) in self.checkpoint.weights.iter().filter(|(n, _)| !written.contains(*n)) {
+            push(name.to_owned(), self.store().read_stored(name)?, &mut shards);
         }
         write_shards(dir, shards)?;
         self.write_config(dir, kind)?;

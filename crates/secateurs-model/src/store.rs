@@ -25,11 +25,6 @@ impl TensorStore {
         Self { index, kind, device }
     }
 
-    /// Whether the checkpoint has a tensor of that name.
-    pub fn contains(&self, name: &str) -> bool {
-        self.index.get(name).is_some()
-    }
-
     /// The compute dtype.
     pub fn kind(&self) -> Kind {
         self.kind
@@ -40,20 +35,32 @@ impl TensorStore {
         self.device
     }
 
-    /// Reads tensor `name`, checking its shape against `shape`.
+    /// Reads tensor `name` in the compute dtype and device, checking its shape.
     pub fn get(&self, name: &str, shape: &[i64]) -> Result<Tensor, Error> {
-        let info = self.index.get(name).ok_or_else(|| Error::Tensor { name: name.into(), message: "missing from the checkpoint".into() })?;
-        let found: Vec<i64> = info.shape.iter().map(|&d| d as i64).collect();
+        let found = shape_of(self.info(name)?);
         if found != shape {
             return Err(Error::Tensor { name: name.into(), message: format!("has shape {found:?}, expected {shape:?}") });
         }
-        Ok(read(info, name)?.to_device(self.device).to_kind(self.kind))
+        self.load(name)
     }
 
-    /// Reads tensor `name` if present.
-    pub fn get_optional(&self, name: &str, shape: &[i64]) -> Result<Option<Tensor>, Error> {
-        if self.contains(name) { self.get(name, shape).map(Some) } else { Ok(None) }
+    /// Reads tensor `name` in the compute dtype and device, whatever its shape.
+    pub fn load(&self, name: &str) -> Result<Tensor, Error> {
+        Ok(self.read_stored(name)?.to_device(self.device).to_kind(self.kind))
     }
+
+    /// Reads tensor `name` as stored: its own dtype, on the CPU.
+    pub fn read_stored(&self, name: &str) -> Result<Tensor, Error> {
+        read(self.info(name)?, name)
+    }
+
+    fn info(&self, name: &str) -> Result<&TensorInfo, Error> {
+        self.index.get(name).ok_or_else(|| Error::Tensor { name: name.into(), message: "missing from the checkpoint".into() })
+    }
+}
+
+fn shape_of(info: &TensorInfo) -> Vec<i64> {
+    info.shape.iter().map(|&d| d as i64).collect()
 }
 
 /// Reads one tensor's bytes from its file into a CPU tensor of its stored dtype.
@@ -71,6 +78,5 @@ fn read(info: &TensorInfo, name: &str) -> Result<Tensor, Error> {
     let mut bytes = vec![0u8; end - start];
     let file = std::fs::File::open(&info.file).map_err(|e| Error::io(&info.file, e))?;
     file.read_exact_at(&mut bytes, info.data_start + start as u64).map_err(|e| Error::io(&info.file, e))?;
-    let shape: Vec<i64> = info.shape.iter().map(|&d| d as i64).collect();
-    Ok(Tensor::f_from_data_size(&bytes, &shape, kind)?)
+    Ok(Tensor::f_from_data_size(&bytes, &shape_of(info), kind)?)
 }
