@@ -4,7 +4,7 @@
 use tch::{Kind, Tensor};
 
 use crate::mask::{lowest_in_layer, lowest_n_of_m, lowest_per_row, prune_count};
-use crate::{Error, Group, Pattern, SparsitySpec};
+use crate::{Error, Group, LayerStats, Pattern, SparsitySpec};
 
 /// A pruned weight.
 #[derive(Debug)]
@@ -28,6 +28,17 @@ impl Pruned {
 /// The `[rows, cols]` of a weight that must be a matrix.
 pub(crate) fn matrix_shape(weight: &Tensor) -> Result<(i64, i64), Error> {
     weight.size2().map_err(|_| Error::NotAMatrix { shape: weight.size() })
+}
+
+/// Checks that statistics were gathered for a layer with `in_features` inputs.
+pub(crate) fn check_stats_width(stats: &LayerStats, in_features: i64) -> Result<(), Error> {
+    if stats.in_features() != in_features {
+        return Err(Error::Stats(format!(
+            "statistics of {} inputs for a weight with {in_features}",
+            stats.in_features()
+        )));
+    }
+    Ok(())
 }
 
 /// Which entries to prune from a score `[out, in]`, by the spec's pattern and group

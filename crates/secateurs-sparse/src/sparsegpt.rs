@@ -18,7 +18,7 @@
 use tch::{Kind, Tensor};
 
 use crate::mask::{lowest_in_layer, lowest_per_row, prune_count};
-use crate::pruned::matrix_shape;
+use crate::pruned::{check_stats_width, matrix_shape};
 use crate::{Error, Group, LayerStats, Pattern, Pruned, SparsitySpec};
 
 /// Columns per block of the sweep.
@@ -35,9 +35,7 @@ pub const MAX_ATTEMPTS: usize = 6;
 pub fn sparsegpt(weight: &Tensor, stats: &LayerStats, spec: &SparsitySpec) -> Result<Pruned, Error> {
     let (rows, cols) = matrix_shape(weight)?;
     spec.check_in_features(cols)?;
-    if stats.in_features() != cols {
-        return Err(Error::Stats(format!("statistics of {} inputs for a weight with {cols}", stats.in_features())));
-    }
+    check_stats_width(stats, cols)?;
     if spec.group == Group::Layer && spec.pattern == Pattern::Unstructured {
         return Err(Error::InvalidSpec(
             "SparseGPT chooses its mask per row or per column block (groups 'row', 'column-block'), not per layer".into(),
@@ -59,7 +57,7 @@ pub fn sparsegpt(weight: &Tensor, stats: &LayerStats, spec: &SparsitySpec) -> Re
     for start in (0..cols).step_by(BLOCK_SIZE as usize) {
         let count = BLOCK_SIZE.min(cols - start);
         let hinv_block = hinv.narrow(0, start, count).narrow(1, start, count); // [count, count]
-        let (q, err, pruned) = sweep_block(&w.narrow(1, start, count), &hinv_block, spec, start, rows)?;
+        let (q, err, pruned) = sweep_block(&w.narrow(1, start, count), &hinv_block, spec, start, rows);
         w.narrow(1, start, count).copy_(&q);
         keep.narrow(1, start, count).copy_(&pruned.logical_not());
         let rest = cols - start - count;
@@ -80,7 +78,7 @@ fn sweep_block(
     spec: &SparsitySpec,
     start: i64,
     rows: i64,
-) -> Result<(Tensor, Tensor, Tensor), Error> {
+) -> (Tensor, Tensor, Tensor) {
     let count = w.size()[1];
     let w = w.copy();
     let d = hinv.diag(0); // [count]
@@ -113,7 +111,7 @@ fn sweep_block(
         q.select(1, i).copy_(&quantised);
         err.select(1, i).copy_(&e);
     }
-    Ok((q, err, pruned))
+    (q, err, pruned)
 }
 
 /// Upper Cholesky factor of (H + λ·mean(diag H)·I)⁻¹ and the λ that worked.

@@ -3,7 +3,7 @@
 
 use tch::{Kind, Tensor};
 
-use crate::pruned::{matrix_shape, select_by_score};
+use crate::pruned::{check_stats_width, matrix_shape, select_by_score};
 use crate::{Error, LayerStats, Pruned, SparsitySpec};
 
 /// Wanda's importance score `[out, in]`: |W| scaled by each input's norm.
@@ -14,10 +14,7 @@ pub fn wanda_score(weight: &Tensor, input_sq_norm: &Tensor) -> Tensor {
 
 /// Prunes by Wanda's score.
 pub fn wanda(weight: &Tensor, stats: &LayerStats, spec: &SparsitySpec) -> Result<Pruned, Error> {
-    let (_, cols) = matrix_shape(weight)?;
-    if stats.in_features() != cols {
-        return Err(Error::Stats(format!("statistics of {} inputs for a weight with {cols}", stats.in_features())));
-    }
+    check_stats_width(stats, matrix_shape(weight)?.1)?;
     let pruned = select_by_score(&wanda_score(weight, &stats.input_sq_norm()?), spec)?;
     Ok(Pruned::by_zeroing(weight, &pruned))
 }
