@@ -17,6 +17,24 @@ pub enum Error {
         /// Tokens needed.
         needed: usize,
     },
+    /// Sampling needs a document longer than the window.
+    #[error("source '{source_name}' has no document longer than {seqlen} tokens (longest: {longest})")]
+    NoLongDocument {
+        /// The source's stable name.
+        source_name: String,
+        /// Tokens per window.
+        seqlen: usize,
+        /// The longest document's tokens.
+        longest: usize,
+    },
+    /// A text source could not be read.
+    #[error("cannot read text source {path}: {message}")]
+    Read {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// A window length of zero.
     #[error("window length must be at least 1, got {0}")]
     ZeroLength(usize),

@@ -6,7 +6,10 @@
 //! - [`split_documents`]: the corpus format of `assets/corpora/*.txt` (one paragraph
 //!   per line, documents separated by a blank line).
 //! - [`tokenize_stream`]: documents to one token stream, no special tokens.
-//! - [`Windows`]: token windows `[n, T]` plus a fingerprint of ids, source and shape.
+//! - [`TextSource`]: a text file or directory of them, read as documents.
+//! - [`Windows`]: token windows `[n, T]` plus a fingerprint of ids, source and shape —
+//!   contiguous (evaluation, held-out) or sampled from random documents at random
+//!   offsets with a seed (calibration, PAPER.md §5).
 //!
 //! ```
 //! use secateurs_data::{Windows, split_documents};
@@ -19,8 +22,10 @@
 
 mod documents;
 mod error;
+mod source;
 mod windows;
 
 pub use documents::{split_documents, tokenize_stream};
 pub use error::Error;
+pub use source::TextSource;
 pub use windows::Windows;

@@ -1,6 +1,7 @@
 //! Fixed-length token windows `[n, T]` with a fingerprint that changes whenever the
 //! ids, the source or the shape change — what run records use to tell data apart.
 
+use secateurs_model::SplitMix64;
 use sha2::{Digest, Sha256};
 
 use crate::Error;
@@ -31,6 +32,32 @@ impl Windows {
         }
         let ids: Vec<i64> = stream[..needed].iter().map(|&id| i64::from(id)).collect();
         let fingerprint = fingerprint(&ids, seqlen, &format!("contiguous:{source_name}"));
+        Ok(Self { ids, seqlen, fingerprint })
+    }
+
+    /// `count` windows sampled as SparseGPT and Wanda sample C4 (PAPER.md §5): pick a
+    /// document uniformly at random, redraw until one is longer than `seqlen` tokens,
+    /// then take `seqlen` tokens at a uniformly random offset — from a SplitMix64
+    /// stream seeded with `seed`, so the same seed gives the same windows.
+    pub fn sampled(documents: &[Vec<u32>], seqlen: usize, count: usize, seed: u64, source_name: &str) -> Result<Self, Error> {
+        if seqlen == 0 {
+            return Err(Error::ZeroLength(seqlen));
+        }
+        if !documents.iter().any(|doc| doc.len() > seqlen) {
+            let longest = documents.iter().map(Vec::len).max().unwrap_or(0);
+            return Err(Error::NoLongDocument { source_name: source_name.to_owned(), seqlen, longest });
+        }
+        let mut rng = SplitMix64::new(seed);
+        let mut ids = Vec::with_capacity(seqlen * count);
+        while ids.len() < seqlen * count {
+            let doc = &documents[rng.below(documents.len() as u64) as usize];
+            if doc.len() <= seqlen {
+                continue;
+            }
+            let offset = rng.below((doc.len() - seqlen) as u64) as usize;
+            ids.extend(doc[offset..offset + seqlen].iter().map(|&id| i64::from(id)));
+        }
+        let fingerprint = fingerprint(&ids, seqlen, &format!("sampled:{source_name}:seed={seed}"));
         Ok(Self { ids, seqlen, fingerprint })
     }
 
@@ -97,6 +124,23 @@ mod tests {
         assert_ne!(a.fingerprint(), Windows::contiguous(&stream, 2, 4, "toy").expect("ok").fingerprint());
         let shifted: Vec<u32> = (1..13).collect();
         assert_ne!(a.fingerprint(), Windows::contiguous(&shifted, 4, 2, "toy").expect("ok").fingerprint());
+    }
+
+    #[test]
+    fn sampling_is_reproducible_and_skips_short_documents() {
+        let docs: Vec<Vec<u32>> = vec![(0..3).collect(), (100..120).collect(), (200..230).collect()];
+        let a = Windows::sampled(&docs, 5, 6, 0, "toy").expect("long documents exist");
+        assert_eq!(a, Windows::sampled(&docs, 5, 6, 0, "toy").expect("same seed"));
+        let b = Windows::sampled(&docs, 5, 6, 1, "toy").expect("other seed");
+        assert_ne!(a.ids(), b.ids());
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        for i in 0..a.len() {
+            let w = a.window(i);
+            assert!(w[0] >= 100, "never from the 3-token document: {w:?}");
+            assert!(w.windows(2).all(|p| p[1] == p[0] + 1), "contiguous slice of one document: {w:?}");
+        }
+        let err = Windows::sampled(&docs, 30, 1, 0, "toy").expect_err("no document longer than 30");
+        assert_eq!(err.to_string(), "source 'toy' has no document longer than 30 tokens (longest: 30)");
     }
 
     #[test]

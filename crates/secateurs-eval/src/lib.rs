@@ -6,6 +6,9 @@
 //! Principal items so far:
 //! - [`NllSum`] and [`next_token_nll`]: the next-token negative log-likelihood of a
 //!   batch, summed in f64 so perplexity does not depend on how windows are batched.
+//! - [`window_nll`]: a model's summed NLL over independent token windows `[n, T]`
+//!   (perplexity = `exp` of its mean).
+//! - [`SquaredError`]: the reconstruction-error metric, Σ(a − b)² and a count.
 //!
 //! ```
 //! use secateurs_eval::{NllSum, next_token_nll};
@@ -16,6 +19,12 @@
 //! assert!((nll.perplexity() - 4.0).abs() < 1e-5);
 //! ```
 
+mod error;
 mod nll;
+mod perplexity;
+mod recon_error;
 
+pub use error::Error;
 pub use nll::{NllSum, next_token_nll};
+pub use perplexity::window_nll;
+pub use recon_error::SquaredError;

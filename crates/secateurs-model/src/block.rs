@@ -9,6 +9,9 @@ use crate::arch::{Arch, Family};
 use crate::ctx::BlockCtx;
 use crate::layers::{Linear, Norm, activate, attention};
 
+/// Sees each linear's input as the block runs: `(linear index, input [..., in])`.
+pub type Tap<'a> = &'a mut dyn FnMut(usize, &Tensor);
+
 /// One block's cached keys and values `[b, kv_heads, S, d]`, empty before the first step.
 pub type KvCache = Option<(Tensor, Tensor)>;
 
@@ -43,6 +46,11 @@ impl Block {
         self.norms.iter().map(|(name, norm)| (*name, norm))
     }
 
+    /// Mutable access to the norms, e.g. to train them.
+    pub fn norms_mut(&mut self) -> impl Iterator<Item = (&'static str, &mut Norm)> {
+        self.norms.iter_mut().map(|(name, norm)| (*name, norm))
+    }
+
     /// Moves every tensor of the block to `device`.
     pub fn to_device(&mut self, device: Device) {
         for (_, l) in &mut self.linears {
@@ -60,49 +68,65 @@ impl Block {
         self.forward_cached(x, ctx, None)
     }
 
+    /// Like [`Block::forward`], showing every linear's input to `tap` (how pruners'
+    /// statistics are gathered).
+    pub fn forward_tapped(&self, x: &Tensor, ctx: &BlockCtx, tap: Tap<'_>) -> Tensor {
+        self.run(x, ctx, None, tap)
+    }
+
     /// Like [`Block::forward`] for the newest tokens only, reading and extending the
     /// block's key/value cache (`[b, kv_heads, S, d]` each) when one is given.
-    pub fn forward_cached(&self, x: &Tensor, ctx: &BlockCtx, mut cache: Option<&mut KvCache>) -> Tensor {
+    pub fn forward_cached(&self, x: &Tensor, ctx: &BlockCtx, cache: Option<&mut KvCache>) -> Tensor {
+        self.run(x, ctx, cache, &mut |_, _| {})
+    }
+
+    fn run(&self, x: &Tensor, ctx: &BlockCtx, mut cache: Option<&mut KvCache>, tap: Tap<'_>) -> Tensor {
         let arch = &self.arch;
         let norm = |i: usize, t: &Tensor| self.norms[i].1.forward(t);
-        let mut attend = |h: &Tensor| self.self_attention(h, ctx, cache.as_deref_mut());
+        let mut attend = |h: &Tensor, tap: Tap<'_>| self.self_attention(h, ctx, cache.as_deref_mut(), tap);
         match arch.family {
             Family::Gemma3 => {
-                let h = x + norm(1, &attend(&norm(0, x)));
-                &h + norm(3, &self.mlp(&norm(2, &h)))
+                let h = x + norm(1, &attend(&norm(0, x), tap));
+                &h + norm(3, &self.mlp(&norm(2, &h), tap))
             }
-            _ if arch.parallel_residual => x + attend(&norm(0, x)) + self.mlp(&norm(1, x)),
+            _ if arch.parallel_residual => x + attend(&norm(0, x), tap) + self.mlp(&norm(1, x), tap),
             _ if arch.pre_norm => {
-                let h = x + attend(&norm(0, x));
-                &h + self.mlp(&norm(1, &h))
+                let h = x + attend(&norm(0, x), tap);
+                &h + self.mlp(&norm(1, &h), tap)
             }
             _ => {
-                let h = norm(0, &(x + attend(x)));
-                norm(1, &(&h + self.mlp(&h)))
+                let h = norm(0, &(x + attend(x, tap)));
+                norm(1, &(&h + self.mlp(&h, tap)))
             }
         }
     }
 
+    /// Linear `i` on `h`, shown to the tap first.
+    fn linear(&self, i: usize, h: &Tensor, tap: Tap<'_>) -> Tensor {
+        tap(i, h);
+        self.linears[i].1.forward(h)
+    }
+
     /// Attention sub-layer on normalised input `h: [b, T, H]`.
-    fn self_attention(&self, h: &Tensor, ctx: &BlockCtx, cache: Option<&mut KvCache>) -> Tensor {
+    fn self_attention(&self, h: &Tensor, ctx: &BlockCtx, cache: Option<&mut KvCache>, tap: Tap<'_>) -> Tensor {
         let a = &self.arch;
         let (b, t) = (h.size()[0], h.size()[1]);
-        let lin = |i: usize| &self.linears[i].1;
+        let mut lin = |i: usize, x: &Tensor| self.linear(i, x, tap);
         let (q, k, v) = match a.family {
             Family::GptNeox => {
-                let qkv = lin(0).forward(h).view([b, t, a.heads, 3 * a.head_dim]);
+                let qkv = lin(0, h).view([b, t, a.heads, 3 * a.head_dim]);
                 let parts = qkv.chunk(3, -1);
                 (parts[0].shallow_clone(), parts[1].shallow_clone(), parts[2].shallow_clone())
             }
             Family::Gpt2 => {
-                let parts = lin(0).forward(h).chunk(3, -1);
+                let parts = lin(0, h).chunk(3, -1);
                 let heads = |p: &Tensor| p.view([b, t, a.heads, a.head_dim]);
                 (heads(&parts[0]), heads(&parts[1]), heads(&parts[2]))
             }
             _ => (
-                lin(0).forward(h).view([b, t, a.heads, a.head_dim]),
-                lin(1).forward(h).view([b, t, a.kv_heads, a.head_dim]),
-                lin(2).forward(h).view([b, t, a.kv_heads, a.head_dim]),
+                lin(0, h).view([b, t, a.heads, a.head_dim]),
+                lin(1, h).view([b, t, a.kv_heads, a.head_dim]),
+                lin(2, h).view([b, t, a.kv_heads, a.head_dim]),
             ),
         };
         let (q, k) = if a.qk_norm {
@@ -126,17 +150,23 @@ impl Block {
         }
         let mask = ctx.mask(a.layer_window[self.index]);
         let out = attention(&q, &k, &v, mask, a.attn_scale);
-        lin(a.attention_linears() - 1).forward(&out)
+        lin(a.attention_linears() - 1, &out)
     }
 
     /// MLP sub-layer on normalised input.
-    fn mlp(&self, h: &Tensor) -> Tensor {
+    fn mlp(&self, h: &Tensor, tap: Tap<'_>) -> Tensor {
         let a = &self.arch;
         let base = a.attention_linears();
-        let lin = |i: usize| &self.linears[base + i].1;
+        let mut lin = |i: usize, x: &Tensor| self.linear(base + i, x, tap);
         match a.family {
-            Family::Llama | Family::Gemma3 => lin(2).forward(&(activate(a.activation, &lin(0).forward(h)) * lin(1).forward(h))),
-            _ => lin(1).forward(&activate(a.activation, &lin(0).forward(h))),
+            Family::Llama | Family::Gemma3 => {
+                let gated = activate(a.activation, &lin(0, h)) * lin(1, h);
+                lin(2, &gated)
+            }
+            _ => {
+                let hidden = activate(a.activation, &lin(0, h));
+                lin(1, &hidden)
+            }
         }
     }
 }

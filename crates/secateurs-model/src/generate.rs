@@ -10,7 +10,7 @@ use tch::{Kind, Tensor};
 
 use crate::block::KvCache;
 use crate::ctx::BlockCtx;
-use crate::{Error, Model};
+use crate::{Error, Model, SplitMix64};
 
 /// How the next token is chosen.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,7 +57,7 @@ pub fn generate(model: &Model, prompts: &[Vec<i64>], config: &GenerationConfig) 
     let mut mask = mask.to_device(device); // [b, S], grows by one column per step
     let blocks = (0..model.num_blocks()).map(|i| model.load_block(i)).collect::<Result<Vec<_>, _>>()?;
     let mut caches: Vec<KvCache> = (0..blocks.len()).map(|_| None).collect();
-    let mut rng = SplitMix64(config.seed);
+    let mut rng = SplitMix64::new(config.seed);
     let mut outputs = vec![Vec::new(); b];
     let mut done = vec![false; b];
 
@@ -153,24 +153,6 @@ fn sample_index(probs: &[f64], u: f64) -> usize {
     probs.iter().rposition(|&p| p > 0.0).unwrap_or(0)
 }
 
-/// SplitMix64: a small, well-mixed, platform-independent random stream.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) with 53 bits.
-    fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,8 +175,8 @@ mod tests {
         assert_eq!(sample_index(&p, 0.1), 0);
         assert_eq!(sample_index(&p, 0.25), 2);
         assert_eq!(sample_index(&p, 0.999), 2);
-        let mut a = SplitMix64(7);
-        let mut b = SplitMix64(7);
+        let mut a = SplitMix64::new(7);
+        let mut b = SplitMix64::new(7);
         assert_eq!((a.next_u64(), a.next_f64()), (b.next_u64(), b.next_f64()));
     }
 
