@@ -43,6 +43,10 @@ pub struct ReconConfig {
     pub weight_decay: f64,
     /// Windows per optimiser step.
     pub batch_size: usize,
+    /// Keep the epoch (0 = untrained) with the lowest held-out error.
+    pub early_stop: bool,
+    /// Seed of the order windows are visited in, each epoch.
+    pub seed: u64,
 }
 
 /// Preset names, in the order they are listed to users.
@@ -62,6 +66,8 @@ impl ReconConfig {
             eps: 1e-8,
             weight_decay: 0.0,
             batch_size: 8,
+            early_stop: false,
+            seed: 0,
         };
         match name.to_ascii_lowercase().as_str() {
             "lr" => Ok(Self { granularity: Granularity::Layer, epochs: 0, ..block }),
