@@ -1,5 +1,7 @@
-//! Links libtorch (CUDA part included) with an rpath; see secateurs-build.
+//! Links libtorch (CUDA part included) with an rpath, and records the git commit;
+//! see secateurs-build.
 
 fn main() {
     secateurs_build::link_libtorch();
+    secateurs_build::record_git_commit();
 }

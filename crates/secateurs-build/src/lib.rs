@@ -33,6 +33,21 @@ pub fn link_libtorch() {
     }
 }
 
+/// Emits `SECATEURS_GIT_COMMIT` (the checkout's `git rev-parse HEAD`, with `-dirty`
+/// when tracked files differ, or `unknown` outside a git checkout) for run records.
+pub fn record_git_commit() {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git").args(args).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let commit = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
+        println!("cargo:rerun-if-changed={dir}/HEAD");
+        println!("cargo:rerun-if-changed={dir}/index");
+    }
+    println!("cargo:rustc-env=SECATEURS_GIT_COMMIT={commit}{}", if dirty { "-dirty" } else { "" });
+}
+
 /// The resolved `lib/` folder of a libtorch installation (symlinks followed).
 pub fn lib_dir(libtorch: &Path) -> PathBuf {
     let lib = libtorch.join("lib");

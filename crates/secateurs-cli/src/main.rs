@@ -1,7 +1,12 @@
 //! secateurs-cli: the `secateurs` binary — a thin clap layer over the library crates.
 //! `main` calls [`run`] and prints the whole cause chain of an error.
 
+mod eval;
 mod inspect;
+mod options;
+mod progress;
+mod prune;
+mod windows;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +33,11 @@ enum Command {
         /// The checkpoint directory (config.json, *.safetensors, tokenizer.json).
         dir: PathBuf,
     },
+    /// Prune a checkpoint and reconstruct it (LR, BR, BR+GP, CR), writing a Hugging
+    /// Face checkpoint with sparsity.json and run.json.
+    Prune(Box<prune::PruneArgs>),
+    /// Measure perplexity of a checkpoint on text sources.
+    Eval(eval::EvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +62,8 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     match cli.command {
         Some(Command::Inspect { dir }) => inspect::run(&dir)?,
+        Some(Command::Prune(args)) => prune::run(&args)?,
+        Some(Command::Eval(args)) => eval::run(&args)?,
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;

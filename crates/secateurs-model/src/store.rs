@@ -63,17 +63,23 @@ fn shape_of(info: &TensorInfo) -> Vec<i64> {
     info.shape.iter().map(|&d| d as i64).collect()
 }
 
-/// Reads one tensor's bytes from its file into a CPU tensor of its stored dtype.
-fn read(info: &TensorInfo, name: &str) -> Result<Tensor, Error> {
-    let kind = match info.dtype {
+/// The libtorch kind of a safetensors dtype we can read.
+pub(crate) fn kind_of(dtype: Dtype) -> Option<Kind> {
+    Some(match dtype {
         Dtype::F32 => Kind::Float,
         Dtype::F16 => Kind::Half,
         Dtype::BF16 => Kind::BFloat16,
         Dtype::F64 => Kind::Double,
         Dtype::I64 => Kind::Int64,
         Dtype::I32 => Kind::Int,
-        other => return Err(Error::Tensor { name: name.into(), message: format!("unsupported dtype {other:?}") }),
-    };
+        _ => return None,
+    })
+}
+
+/// Reads one tensor's bytes from its file into a CPU tensor of its stored dtype.
+fn read(info: &TensorInfo, name: &str) -> Result<Tensor, Error> {
+    let kind = kind_of(info.dtype)
+        .ok_or_else(|| Error::Tensor { name: name.into(), message: format!("unsupported dtype {:?}", info.dtype) })?;
     let (start, end) = info.data_offsets;
     let mut bytes = vec![0u8; end - start];
     let file = std::fs::File::open(&info.file).map_err(|e| Error::io(&info.file, e))?;

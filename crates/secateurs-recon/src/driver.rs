@@ -63,6 +63,9 @@ pub trait Observer {
     fn window_started(&mut self, _window: &Window, _steps: usize) {}
     /// An optimiser step finished with this mean loss.
     fn step_done(&mut self, _loss: f64) {}
+    /// The calibration streams were advanced past `block`: `sparse` is the pruned
+    /// model's activations after it, `dense` the dense model's (the GP targets).
+    fn streams_advanced(&mut self, _block: usize, _sparse: &Stream, _dense: &Stream) {}
     /// A block is finished.
     fn block_done(&mut self, _record: &BlockRecord) {}
 }
@@ -192,6 +195,7 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
                 h.sparse.map_in_place(mb, |x| block.forward(x, ctxs.get(x.size()[0])))?;
                 h.dense.map_in_place(mb, |x| dense[0].forward(x, ctxs.get(x.size()[0])))?;
             }
+            observer.streams_advanced(advanced, &calib.sparse, &calib.dense);
             let error = Errors {
                 calib: stream_distance(&calib, mb)?.mean(),
                 heldout: heldout.as_ref().map(|h| stream_distance(h, mb).map(|e| e.mean())).transpose()?,

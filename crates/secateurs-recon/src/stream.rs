@@ -129,7 +129,9 @@ impl Stream {
         (self.row_shape[0] * self.row_shape[1]) as usize * self.kind.elt_size_in_bytes()
     }
 
-    /// Rows `start..start + count` as f32 on the compute device.
+    /// Rows `start..start + count` as f32 on the compute device. The result may share
+    /// storage with the stream (device placement, f32): copy it to keep it past the
+    /// next write.
     pub fn read(&self, start: i64, count: i64) -> Result<Tensor, Error> {
         let t = match &self.store {
             Store::Memory(t) => t.narrow(0, start, count),

@@ -108,6 +108,16 @@ impl SparsitySpec {
     }
 }
 
+impl Pattern {
+    /// The name users type: `unstructured` or `N:M`.
+    pub fn name(self) -> String {
+        match self {
+            Self::Unstructured => "unstructured".into(),
+            Self::NofM { n, m } => format!("{n}:{m}"),
+        }
+    }
+}
+
 impl fmt::Display for SparsitySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.pattern {
