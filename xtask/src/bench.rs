@@ -1,7 +1,12 @@
-//! `cargo xtask bench sparse`: our pruners against the PyTorch reference algorithms,
-//! measured side by side in one run on the same layers and the same libtorch, with
-//! the same number of threads; prints a markdown table (ratios, mask agreement,
-//! output-error agreement) and leaves it in `target/bench-sparse/table.md`.
+//! Benchmarks against PyTorch, measured side by side in one run with the same
+//! libtorch and the same number of threads:
+//! - `cargo xtask bench sparse`: our pruners against the reference algorithms on the
+//!   same layers; a markdown table (ratios, mask agreement, output-error agreement)
+//!   in `target/bench-sparse/table.md`.
+//! - `cargo xtask bench prune`: the whole SparseGPT + BR+GP run on SmolLM2 with the
+//!   recon acceptance protocol, `secateurs prune` against a PyTorch implementation of
+//!   the same algorithm on the same windows; wall time and peak RSS of both, and
+//!   their final-block errors, in `target/bench-prune/table.md`.
 
 use std::path::Path;
 
@@ -14,7 +19,8 @@ use crate::venv::Venv;
 pub fn run(root: &Path, venv: &Venv, suite: &str, repeats: usize) -> Result<()> {
     match suite {
         "sparse" => sparse(root, venv, repeats),
-        _ => bail!("unknown benchmark suite '{suite}'; expected: sparse"),
+        "prune" => prune(root, venv),
+        _ => bail!("unknown benchmark suite '{suite}'; expected one of: sparse, prune"),
     }
 }
 
@@ -43,4 +49,65 @@ fn sparse(root: &Path, venv: &Venv, repeats: usize) -> Result<()> {
     }
     eprintln!("xtask: running the PyTorch references");
     process::run(venv.script(root, "bench_sparse_reference.py").arg(&out).arg(&repeats))
+}
+
+/// The recon acceptance protocol (issue 5), SparseGPT + BR+GP.
+const PROTOCOL: [(&str, &str); 5] = [("nsamples", "16"), ("heldout-nsamples", "8"), ("seqlen", "256"), ("epochs", "5"), ("batch-size", "4")];
+
+fn prune(root: &Path, venv: &Venv) -> Result<()> {
+    let out = root.join("target").join("bench-prune");
+    std::fs::create_dir_all(&out)?;
+    let model = root.join("assets/models/smollm2-135m");
+    let (calib, heldout) = (root.join("assets/corpora/brown.txt"), root.join("assets/corpora/enwiki.txt"));
+    if process::cargo(root, &["build", "--quiet", "--package", "secateurs-cli"])? != std::process::ExitCode::SUCCESS {
+        bail!("building secateurs failed");
+    }
+    eprintln!("xtask: secateurs prune (SparseGPT, BR+GP)");
+    let ours_dir = out.join("ours");
+    let mut ours = std::process::Command::new(root.join("target/debug/secateurs"));
+    ours.args(["prune", "--method", "sparsegpt", "--sparsity", "0.5", "--recon", "br", "--gp", "--seed", "0"])
+        .arg("--model").arg(&model).arg("--calib").arg(&calib).arg("--heldout").arg(&heldout).arg("--out").arg(&ours_dir);
+    for (flag, value) in PROTOCOL {
+        ours.arg(format!("--{flag}")).arg(value);
+    }
+    process::run(&mut ours)?;
+    eprintln!("xtask: the PyTorch implementation");
+    let reference = out.join("reference.json");
+    let value = |flag: &str| PROTOCOL.iter().find(|(f, _)| *f == flag).map_or("", |(_, v)| v);
+    let mut python = venv.script(root, "bench_prune_reference.py");
+    python.arg(&model).arg(&calib).arg(&heldout);
+    for flag in ["nsamples", "heldout-nsamples", "seqlen", "epochs", "batch-size"] {
+        python.arg(value(flag));
+    }
+    process::run(python.arg(&reference))?;
+
+    let read = |path: &Path| -> Result<serde_json::Value> { Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?) };
+    let (ours, reference) = (read(&ours_dir.join("run.json"))?, read(&reference)?);
+    if ours["fingerprints"]["calib"] != reference["calib_fingerprint"] {
+        bail!("the reference sampled other calibration windows ({} vs {})", reference["calib_fingerprint"], ours["fingerprints"]["calib"]);
+    }
+    let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    let (ours_s, ref_s) = (f(&ours["seconds"]["total"]), f(&reference["seconds"]));
+    let (ours_rss, ref_rss) = (f(&ours["memory"]["peak_rss_bytes"]) / 1e9, f(&reference["peak_rss_bytes"]) / 1e9);
+    let last = |blocks: &serde_json::Value, key: &str| blocks.as_array().and_then(|b| b.last()).map_or(f64::NAN, |b| f(&b[key]));
+    let ours_blocks: Vec<serde_json::Value> = ours["blocks"].as_array().map(|b| b.iter().map(|b| b["error"].clone()).collect()).unwrap_or_default();
+    let ours_last = serde_json::Value::Array(ours_blocks);
+    let table = format!(
+        "| | secateurs | PyTorch | ratio |\n|---|---:|---:|---:|\n\
+         | wall time (s) | {ours_s:.1} | {ref_s:.1} | {:.2} |\n\
+         | peak RSS (GB) | {ours_rss:.2} | {ref_rss:.2} | {:.2} |\n\
+         | final-block error, calibration | {:.2} | {:.2} | {:.3} |\n\
+         | final-block error, held-out | {:.2} | {:.2} | {:.3} |\n",
+        ours_s / ref_s,
+        ours_rss / ref_rss,
+        last(&ours_last, "calib"),
+        last(&reference["blocks"], "calib"),
+        last(&ours_last, "calib") / last(&reference["blocks"], "calib"),
+        last(&ours_last, "heldout"),
+        last(&reference["blocks"], "heldout"),
+        last(&ours_last, "heldout") / last(&reference["blocks"], "heldout"),
+    );
+    std::fs::write(out.join("table.md"), &table)?;
+    println!("{table}");
+    Ok(())
 }

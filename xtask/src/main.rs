@@ -35,7 +35,7 @@ commands:
   test [ARGS...]   setup + fetch + `cargo test --workspace ARGS...`
   demo             setup + fetch + run the secateurs demo on the embedded model
   fixtures         regenerate fixtures/parity with transformers (fixtures/gen_parity.py)
-  bench sparse [--repeats N]
+  bench sparse [--repeats N] | bench prune
                    our pruners vs the PyTorch reference algorithms, side by side
 
 environment:

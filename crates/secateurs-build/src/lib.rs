@@ -8,9 +8,8 @@
 //! folder. A crate uses it from its `build.rs`:
 //!
 //! ```no_run
-//! fn main() {
-//!     secateurs_build::link_libtorch();
-//! }
+//! // build.rs
+//! secateurs_build::link_libtorch();
 //! ```
 //!
 //! The library folder comes from `LIBTORCH` (set by `.cargo/config.toml` to the

@@ -44,7 +44,7 @@ pub struct EvalArgs {
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let model = Model::open(&args.model, Kind::Float, device(&args.device)?).with_context(|| format!("cannot open model {}", args.model.display()))?;
     let tokenizer = model.checkpoint.tokenizer.as_ref().with_context(|| format!("{} has no tokenizer.json", args.model.display()))?;
-    let max_positions = model.checkpoint.config.max_position_embeddings.map_or(usize::MAX, |p| p as usize);
+    let max_positions = model.checkpoint.config.max_position_embeddings.unwrap_or(usize::MAX);
     let seqlen = args.seqlen.min(max_positions);
     let mut results = serde_json::Map::new();
     for source in &args.ppl {

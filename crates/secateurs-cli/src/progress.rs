@@ -18,9 +18,10 @@ impl Bars {
     }
 
     fn println(&self, line: String) {
+        // A hidden bar (stderr is not a terminal) would drop the line.
         match &self.bar {
-            Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+            Some(bar) if !bar.is_hidden() => bar.println(line),
+            _ => eprintln!("{line}"),
         }
     }
 }

@@ -75,10 +75,10 @@ impl Model {
         let ids = ids.to_device(device);
         let mut x = Tensor::embedding(&self.embed_tokens, &ids, -1, false, false); // [b, t, H]
         if let Some(scale) = self.arch.embed_scale {
-            x = x * Tensor::from(scale).to_kind(self.embed_tokens.kind()).to_device(device);
+            x *= Tensor::from(scale).to_kind(self.embed_tokens.kind()).to_device(device);
         }
         if let (Some(table), Some(offset)) = (&self.embed_positions, self.arch.learned_positions) {
-            x = x + Tensor::embedding(table, &(&ctx.positions + offset), -1, false, false);
+            x += Tensor::embedding(table, &(&ctx.positions + offset), -1, false, false);
         }
         x
     }

@@ -35,7 +35,7 @@ fn cache_and_left_padding_do_not_change_greedy_tokens() {
     for name in ["llama", "gemma3", "gpt_neox", "gpt2", "opt"] {
         let model = model(name);
         let (short, long) = (vec![5i64, 9, 2], vec![7i64, 1, 3, 3, 8, 4, 6]);
-        let alone_short = generate(&model, &[short.clone()], &config(Decoding::Greedy, 6)).expect("generate");
+        let alone_short = generate(&model, std::slice::from_ref(&short), &config(Decoding::Greedy, 6)).expect("generate");
         assert_eq!(alone_short[0], greedy_without_cache(&model, &short, 6), "{name}: cache");
         let batch = generate(&model, &[short.clone(), long.clone()], &config(Decoding::Greedy, 6)).expect("generate");
         let alone_long = generate(&model, &[long], &config(Decoding::Greedy, 6)).expect("generate");

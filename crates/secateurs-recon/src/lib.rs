@@ -12,6 +12,13 @@
 //! | BR+GP | block | 1 block | global (dense stream) | 10 |
 //! | BR+GP+CR | block | 2 blocks, stride 1 | global | 10 |
 //!
+//! Principal items: [`run`] drives a [`Job`] (model, pruner, spec, config, stream
+//! options) over [`Data`] (calibration and held-out windows) along [`schedule`],
+//! keeping activations in [`Stream`]s ([`Placement`]: device, host or disk) and
+//! reporting to an [`Observer`]; it returns a [`Report`] of [`WindowRecord`]s and
+//! [`BlockRecord`]s. Memory: see [`memory`] for the estimate
+//! (≈ 6k·block + statistics + 3 streams + one micro-batch's activations).
+//!
 //! ```
 //! use secateurs_recon::{Propagation, ReconConfig};
 //! let config = ReconConfig::preset("br+gp+cr")?;

@@ -78,7 +78,7 @@ impl Params {
             }
             let mut grad = grad / scale;
             if let Some(mask) = &p.mask {
-                grad = grad * mask;
+                grad *= mask;
             }
             opt.step(&mut p.tensor, &grad, &mut p.moments, t, lr);
             if let Some(mask) = &p.mask {

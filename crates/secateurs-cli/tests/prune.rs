@@ -1,0 +1,148 @@
+//! `secateurs prune` and `secateurs eval` as a user runs them, on a tiny random Llama
+//! (`fixtures/parity/llama`) given a word-level tokenizer: the output checkpoint
+//! loads in transformers with the logits secateurs computes, keeps pruned weights
+//! exactly zero, and comes with sparsity.json and run.json; bad input is refused
+//! with a message naming the value at fault.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use secateurs_model::Model;
+use tch::{Device, Kind, Tensor};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("secateurs-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn secateurs(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_secateurs")).args(args).env_remove("LD_LIBRARY_PATH").output().expect("run secateurs")
+}
+
+const TEXT: &str = "the cat sat on the mat and the dog ran to the park while a bird sang in the old tree by the river";
+
+/// The tiny Llama fixture plus a word-level tokenizer over its 128-token vocabulary,
+/// and a corpus of documents in that vocabulary.
+fn tiny_model_and_corpus(dir: &Path) -> (PathBuf, PathBuf) {
+    let model = dir.join("model");
+    std::fs::create_dir_all(&model).expect("model dir");
+    for file in ["config.json", "model.safetensors"] {
+        std::fs::copy(root().join("fixtures/parity/llama").join(file), model.join(file)).expect("copy fixture");
+    }
+    let mut words: Vec<&str> = TEXT.split(' ').collect();
+    words.sort();
+    words.dedup();
+    let vocab: serde_json::Map<String, serde_json::Value> =
+        std::iter::once("[UNK]").chain(words.iter().copied()).enumerate().map(|(i, w)| (w.to_owned(), i.into())).collect();
+    let tokenizer = serde_json::json!({
+        "version": "1.0", "truncation": null, "padding": null, "added_tokens": [],
+        "normalizer": null, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": null, "decoder": null,
+        "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"},
+    });
+    std::fs::write(model.join("tokenizer.json"), tokenizer.to_string()).expect("tokenizer");
+    let corpus = dir.join("corpus.txt");
+    let documents: Vec<String> = (0..12).map(|i| {
+        let mut doc: Vec<&str> = TEXT.split(' ').collect();
+        doc.rotate_left(i % 7);
+        doc.join(" ").repeat(2)
+    }).collect();
+    std::fs::write(&corpus, documents.join("\n\n")).expect("corpus");
+    (model, corpus)
+}
+
+fn transformers_logits(dir: &Path, ids: &[i64]) -> Tensor {
+    let script = r#"
+import sys, json, torch, transformers
+torch.set_num_threads(1)
+model = transformers.AutoModelForCausalLM.from_pretrained(sys.argv[1], dtype=torch.float32, attn_implementation="eager").eval()
+ids = torch.tensor([json.loads(sys.argv[2])])
+with torch.no_grad():
+    print(json.dumps(model(input_ids=ids).logits[0].flatten().tolist()))
+"#;
+    let python = root().join(".venv/bin/python");
+    let out = Command::new(python).args(["-c", script]).arg(dir).arg(format!("{ids:?}")).env("HF_HUB_OFFLINE", "1").output().expect("python");
+    assert!(out.status.success(), "transformers failed: {}", String::from_utf8_lossy(&out.stderr));
+    let values: Vec<f32> = serde_json::from_slice(&out.stdout).expect("logits json");
+    Tensor::from_slice(&values)
+}
+
+#[test]
+fn pruned_checkpoint_loads_in_transformers_with_our_logits() {
+    let dir = temp("prune");
+    let (model, corpus) = tiny_model_and_corpus(&dir);
+    let out = dir.join("pruned");
+    let (m, c, o) = (model.to_str().expect("utf8"), corpus.to_str().expect("utf8"), out.to_str().expect("utf8"));
+    let run = secateurs(&[
+        "prune", "--model", m, "--method", "sparsegpt", "--sparsity", "0.5", "--recon", "br", "--gp", "--epochs", "2",
+        "--batch-size", "2", "--calib", c, "--nsamples", "4", "--seqlen", "16", "--heldout", c, "--heldout-nsamples", "2", "--out", o,
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("block   2/2"), "one log line per block: {stderr}");
+    assert!(!out.with_extension("staging").exists() && !out.with_extension("partial").exists());
+
+    let pruned = Model::open(&out, Kind::Float, Device::Cpu).expect("reopen");
+    for i in 0..pruned.num_blocks() {
+        for (name, linear) in pruned.load_block(i).expect("block").linears() {
+            let zeros = linear.weight.eq(0.0).sum(Kind::Int64).int64_value(&[]) as f64 / linear.weight.numel() as f64;
+            assert!((zeros - 0.5).abs() < 1e-9, "block {i} {name}: {zeros}");
+        }
+    }
+    let ids = [3i64, 1, 4, 1, 5, 9, 2, 6];
+    let ours = pruned.forward(&Tensor::from_slice(&ids).view([1, 8]), None).expect("forward").flatten(0, -1);
+    let theirs = transformers_logits(&out, &ids);
+    let diff = (ours - theirs).abs().max().double_value(&[]);
+    assert!(diff < 5e-4, "transformers disagrees by {diff}");
+
+    let sparsity: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("sparsity.json")).expect("sparsity.json")).expect("json");
+    assert_eq!(sparsity["requested"]["sparsity"], 0.5);
+    assert_eq!(sparsity["measured"]["linears"].as_array().expect("linears").len(), 14);
+    let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).expect("run.json")).expect("json");
+    assert_eq!(record["config"]["recon"], "br+gp");
+    assert_eq!(record["blocks"].as_array().expect("blocks").len(), 2);
+    assert!(record["blocks"][1]["error"]["heldout"].as_f64().is_some_and(f64::is_finite));
+    assert!(record["fingerprints"]["calib"].as_str().is_some_and(|f| f.len() == 16));
+    assert!(record["memory"]["peak_rss_bytes"].as_u64().is_some());
+
+    let results = dir.join("results.json");
+    let eval = secateurs(&["eval", "--model", o, "--ppl", c, "--windows", "2", "--seqlen", "16", "--out", results.to_str().expect("utf8")]);
+    assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
+    let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(results).expect("results")).expect("json");
+    let ppl = results["results"]["corpus"]["ppl"].as_f64().expect("ppl");
+    assert!(ppl.is_finite() && ppl > 1.0, "{ppl}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_flags_are_refused_naming_the_value() {
+    let dir = temp("bad");
+    let (model, corpus) = tiny_model_and_corpus(&dir);
+    let (m, c) = (model.to_str().expect("utf8"), corpus.to_str().expect("utf8"));
+    let out = dir.join("never");
+    let o = out.to_str().expect("utf8");
+    let cases: [(&[&str], &str); 5] = [
+        (&["--method", "obs"], "unknown pruning method 'obs'; expected one of: magnitude, wanda, sparsegpt"),
+        (&["--method", "wanda", "--recon", "cr"], "unknown --recon 'cr'; expected one of: lr, br"),
+        (&["--method", "wanda", "--gp"], "need --recon br"),
+        (&["--method", "wanda", "--streams", "gpu"], "expected one of: device, host, disk:<dir>"),
+        (&["--method", "wanda", "--seqlen", "4000"], "no document longer than 4000 tokens"),
+    ];
+    for (flags, message) in cases {
+        let mut args = vec!["prune", "--model", m, "--sparsity", "0.5", "--calib", c, "--nsamples", "2", "--out", o];
+        args.extend_from_slice(flags);
+        if !flags.contains(&"--seqlen") {
+            args.extend(["--seqlen", "8"]);
+        }
+        let run = secateurs(&args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success() && stderr.contains(message), "{flags:?}: {stderr}");
+        assert!(!out.exists(), "nothing written on failure");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,29 @@
+"""Markdown table of the recon acceptance runs in a directory (see recon-acceptance.sh)."""
+import json
+import pathlib
+import sys
+
+out = pathlib.Path(sys.argv[1])
+
+
+def ppl(name):
+    results = json.loads((out / f"{name}.eval.json").read_text())["results"]
+    return results["enwiki"]["ppl"], results["mobydick"]["ppl"]
+
+
+print("| Pruner | Recon | Error calib | Error held-out | ppl enwiki | ppl moby | Sparsity | Wall time (s) | Peak RSS (GB) |")
+print("|---|---|---|---|---|---|---|---|---|")
+e, m = ppl("dense")
+print(f"| Dense | – | – | – | {e:.2f} | {m:.2f} | 0 | – | – |")
+names = ["magnitude-lr", "magnitude-br+gp", "wanda-lr", "wanda-br", "wanda-br+gp", "wanda-br+gp+cr", "sparsegpt-lr", "sparsegpt-br+gp"]
+for name in names:
+    run_file = out / name / "run.json"
+    if not run_file.exists():
+        continue
+    run = json.loads(run_file.read_text())
+    last = run["blocks"][-1]["error"]
+    sparsity = json.loads((out / name / "sparsity.json").read_text())["measured"]["sparsity"]
+    e, m = ppl(name)
+    pruner, recon = name.split("-", 1)
+    rss = run["memory"]["peak_rss_bytes"] / 1e9
+    print(f"| {pruner} | {recon.upper()} | {last['calib']:.1f} | {last['heldout']:.1f} | {e:.2f} | {m:.2f} | {sparsity:.4f} | {run['seconds']['total']:.0f} | {rss:.2f} |")
