@@ -35,6 +35,16 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A hub file is neither cached nor downloadable.
+    #[error("hub unreachable: cannot get {file} from dataset {repo} ({message}); download it and pass its local path")]
+    HubUnreachable {
+        /// `owner/name`.
+        repo: String,
+        /// Path in the repository.
+        file: String,
+        /// The client's message.
+        message: String,
+    },
     /// A window length of zero.
     #[error("window length must be at least 1, got {0}")]
     ZeroLength(usize),

@@ -6,7 +6,11 @@
 //! - [`split_documents`]: the corpus format of `assets/corpora/*.txt` (one paragraph
 //!   per line, documents separated by a blank line).
 //! - [`tokenize_stream`]: documents to one token stream, no special tokens.
-//! - [`TextSource`]: a text file or directory of them, read as documents.
+//! - [`TextSource`]: a text file (corpus format, WikiText raw, JSON Lines, gzipped
+//!   JSON Lines such as C4 shards, Parquet) or a directory of them, read as documents.
+//! - [`read_records`]: record files as JSON rows (also what zero-shot tasks read).
+//! - [`HubFile`]: a Hugging Face Hub dataset file, from the local hub cache or
+//!   downloaded (`hf:OWNER/NAME/PATH[@REV]`).
 //! - [`Windows`]: token windows `[n, T]` plus a fingerprint of ids, source and shape —
 //!   contiguous (evaluation, held-out) or sampled from random documents at random
 //!   offsets with a seed (calibration, PAPER.md §5).
@@ -22,10 +26,14 @@
 
 mod documents;
 mod error;
+mod hub;
+mod records;
 mod source;
 mod windows;
 
 pub use documents::{split_documents, tokenize_stream};
 pub use error::Error;
+pub use hub::HubFile;
+pub use records::{RecordFormat, read_records, text_field};
 pub use source::TextSource;
 pub use windows::Windows;
