@@ -8,7 +8,8 @@ out = pathlib.Path(sys.argv[1])
 
 def ppl(name):
     results = json.loads((out / f"{name}.eval.json").read_text())["results"]
-    return results["enwiki"]["ppl"], results["mobydick"]["ppl"]
+    value = lambda r: r.get("perplexity,none", r.get("ppl"))  # noqa: E731 (older result files say "ppl")
+    return value(results["enwiki"]), value(results["mobydick"])
 
 
 print("| Pruner | Recon | Error calib | Error held-out | ppl enwiki | ppl moby | Sparsity | Wall time (s) | Peak RSS (GB) |")

@@ -5,19 +5,19 @@
 use secateurs_model::Model;
 use tch::{Kind, Tensor};
 
-use crate::{Error, NllSum, next_token_nll};
+use crate::{Error, NllSum, Resident, next_token_nll};
 
 /// The summed next-token NLL of `model` over windows `ids: [n, T]`, `batch` windows
 /// at a time; `on_batch(done, total)` reports progress.
 pub fn window_nll(model: &Model, ids: &Tensor, batch: i64, on_batch: &mut dyn FnMut(i64, i64)) -> Result<NllSum, Error> {
-    let _guard = tch::no_grad_guard();
+    let resident = Resident::load(model)?;
     let n = ids.size()[0];
     let batch = batch.max(1);
     let mut total = NllSum::default();
     for start in (0..n).step_by(batch as usize) {
         let rows = batch.min(n - start);
         let chunk = ids.narrow(0, start, rows).to_kind(Kind::Int64).to_device(model.device());
-        let logits = model.forward(&chunk, None)?;
+        let logits = model.logits(&resident.hidden(&chunk, None));
         total = total + next_token_nll(&logits, &chunk, None);
         on_batch(start + rows, n);
     }
