@@ -1,0 +1,45 @@
+//! The offline zero-shot smoke test on the fetched SmolLM2 (`cargo xtask fetch`): the
+//! analogy task separates the dense model from a 70% magnitude-pruned copy made by
+//! `secateurs prune`, and `secateurs eval` writes lm-eval's result layout.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn secateurs(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_secateurs")).args(args).current_dir(root()).output().expect("run secateurs");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn analogy_accuracy(model: &str, out: &str) -> (f64, serde_json::Value) {
+    let stdout = secateurs(&["eval", "--model", model, "--tasks", "analogy", "--limit", "100", "--batch", "16", "--out", out]);
+    assert!(stdout.contains("analogy"), "a table on stdout: {stdout}");
+    let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out).expect("results")).expect("json");
+    (results["results"]["analogy"]["acc,none"].as_f64().expect("acc"), results)
+}
+
+#[test]
+fn analogies_separate_dense_from_seventy_percent_magnitude() {
+    assert!(root().join("assets/models/smollm2-135m/config.json").is_file(), "real assets missing: run `cargo xtask fetch`");
+    let dir = std::env::temp_dir().join(format!("secateurs-analogy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp");
+    let pruned = dir.join("magnitude-70");
+    let pruned_str = pruned.to_str().expect("utf8");
+    secateurs(&[
+        "prune", "--model", "assets/models/smollm2-135m", "--method", "magnitude", "--sparsity", "0.7", "--recon", "lr",
+        "--calib", "assets/corpora/brown.txt", "--nsamples", "1", "--seqlen", "32", "--out", pruned_str,
+    ]);
+    let (dense, results) = analogy_accuracy("assets/models/smollm2-135m", dir.join("dense.json").to_str().expect("utf8"));
+    let (sparse, _) = analogy_accuracy(pruned_str, dir.join("pruned.json").to_str().expect("utf8"));
+    eprintln!("analogy accuracy on 100 questions: dense {dense:.2}, 70% magnitude {sparse:.2}");
+    assert!(dense > 0.5, "dense SmolLM2 is far above chance (0.25): {dense}");
+    assert!(sparse < 0.4, "the 70% magnitude-pruned copy is near chance: {sparse}");
+    assert_eq!(results["n-samples"]["analogy"]["effective"], 100);
+    assert!(results["results"]["analogy"]["acc_stderr,none"].as_f64().is_some_and(|s| s > 0.0 && s < 0.06));
+    assert!(results["versions"]["analogy"].is_number() && results["config"]["limit"] == 100);
+    let _ = std::fs::remove_dir_all(&dir);
+}
