@@ -49,6 +49,10 @@ pub struct EvalArgs {
     /// Sequences per forward pass.
     #[arg(long, default_value_t = 4)]
     batch: usize,
+    /// A dense checkpoint to measure per-block reconstruction errors against (the
+    /// paper's metric and the local one), on the first perplexity protocol's windows.
+    #[arg(long)]
+    dense: Option<PathBuf>,
     /// Seed of the analogy task's choices.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -91,6 +95,10 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let resident = Resident::load(&model)?;
     let (mut results, mut versions, mut samples, mut protocols) = (serde_json::Map::new(), serde_json::Map::new(), serde_json::Map::new(), serde_json::Map::new());
     let mut table = vec![("task".to_owned(), "metric".to_owned(), "value".to_owned(), "stderr".to_owned())];
+    let mut first_windows: Option<Windows> = None;
+    if args.dense.is_some() && args.ppl.is_empty() {
+        bail!("--dense measures errors on the first --ppl protocol's windows: pass --ppl too");
+    }
 
     for spec in &args.ppl {
         let started = Instant::now();
@@ -115,6 +123,17 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         table.push((protocol.name.clone(), "ppl".into(), format!("{:.4}", nll.perplexity()), "-".into()));
         results.insert(protocol.name.clone(), json!({ "alias": protocol.name, "perplexity,none": nll.perplexity(), "nll,none": nll.mean(), "predicted_tokens": nll.tokens }));
         protocols.insert(protocol.name.clone(), json!({ "protocol": protocol, "windows": w.len(), "seqlen": seqlen, "bos": false, "fingerprint": w.fingerprint() }));
+        first_windows.get_or_insert(w);
+    }
+
+    let mut errors = Value::Null;
+    if let (Some(dense_dir), Some(w)) = (&args.dense, &first_windows) {
+        let dense = Model::open(dense_dir, Kind::Float, model.device()).with_context(|| format!("cannot open dense model {}", dense_dir.display()))?;
+        let per_block = secateurs_eval::block_errors(&dense, &model, &windows::tensor(w), args.batch as i64)?;
+        if let Some(last) = per_block.last() {
+            table.push(("recon error".into(), format!("block {}", last.block), format!("{:.4e}", last.global), format!("local {:.2e}", last.local)));
+        }
+        errors = json!({ "dense": dense_dir, "windows": w.fingerprint(), "blocks": per_block });
     }
 
     for spec in &args.tasks {
@@ -148,6 +167,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             "n-samples": samples,
             "config": { "model": "secateurs", "model_args": format!("pretrained={}", args.model.display()), "batch_size": args.batch, "device": args.device, "limit": args.limit, "seed": args.seed },
             "perplexity_protocols": protocols,
+            "reconstruction_error": errors,
             "secateurs_version": env!("CARGO_PKG_VERSION"),
             "git_commit": env!("SECATEURS_GIT_COMMIT"),
         });

@@ -146,3 +146,42 @@ fn bad_flags_are_refused_naming_the_value() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn eval_reads_preset_protocols_from_local_copies_and_tasks_from_jsonl() {
+    let dir = temp("eval");
+    let (model, _) = tiny_model_and_corpus(&dir);
+    let m = model.to_str().expect("utf8");
+    let raw = dir.join("wiki.test.raw");
+    std::fs::write(&raw, format!(" = Title = \n{TEXT}\n{TEXT}\n")).expect("raw");
+    let boolq = dir.join("boolq.jsonl");
+    let rows = [("the cat sat on the mat", "did the cat sit on the mat", 1), ("the dog ran to the park", "did the bird sing", 0)];
+    let lines: Vec<String> = rows.iter().map(|(p, q, l)| serde_json::json!({"passage": p, "question": q, "label": l, "idx": 0}).to_string()).collect();
+    std::fs::write(&boolq, lines.join("\n")).expect("jsonl");
+    let out = dir.join("results.json");
+    let run = secateurs(&[
+        "eval", "--model", m, "--ppl", &format!("wikitext2={}", raw.display()), "--seqlen", "8",
+        "--tasks", &format!("boolq={}", boolq.display()), "--out", out.to_str().expect("utf8"),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("results")).expect("json");
+    let protocol = &results["perplexity_protocols"]["wikitext2"];
+    assert_eq!(protocol["protocol"]["joiner"], "\n\n");
+    assert_eq!(protocol["seqlen"], 8);
+    assert!(protocol["windows"].as_u64().is_some_and(|w| w >= 4), "{protocol}");
+    assert!(results["results"]["wikitext2"]["perplexity,none"].as_f64().is_some_and(f64::is_finite));
+    let acc = results["results"]["boolq"]["acc,none"].as_f64().expect("acc");
+    assert!((0.0..=1.0).contains(&acc));
+    assert_eq!(results["n-samples"]["boolq"]["effective"], 2);
+    assert_eq!(results["versions"]["boolq"], 2.0);
+
+    // The hub preset without a cached copy, offline: a clear error naming the file.
+    let offline = Command::new(env!("CARGO_BIN_EXE_secateurs"))
+        .args(["eval", "--model", m, "--ppl", "c4", "--hub-cache", dir.join("empty-hub").to_str().expect("utf8")])
+        .env("HF_ENDPOINT", "http://127.0.0.1:9")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&offline.stderr);
+    assert!(!offline.status.success() && stderr.contains("hub unreachable: cannot get en/c4-validation.00000-of-00008.json.gz from dataset allenai/c4"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
