@@ -2,6 +2,7 @@
 //! `main` calls [`run`] and prints the whole cause chain of an error.
 
 mod eval;
+mod generate;
 mod inspect;
 mod options;
 mod progress;
@@ -36,8 +37,10 @@ enum Command {
     /// Prune a checkpoint and reconstruct it (LR, BR, BR+GP, CR), writing a Hugging
     /// Face checkpoint with sparsity.json and run.json.
     Prune(Box<prune::PruneArgs>),
-    /// Measure perplexity of a checkpoint on text sources.
+    /// Evaluate a checkpoint: perplexity protocols, zero-shot tasks, reconstruction error.
     Eval(eval::EvalArgs),
+    /// Generate calibration text with the dense model itself (JSON Lines).
+    GenerateCalib(generate::GenerateArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +67,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Some(Command::Inspect { dir }) => inspect::run(&dir)?,
         Some(Command::Prune(args)) => prune::run(&args)?,
         Some(Command::Eval(args)) => eval::run(&args)?,
+        Some(Command::GenerateCalib(args)) => generate::run(&args)?,
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;

@@ -70,6 +70,13 @@ pub struct PruneArgs {
     /// Held-out windows.
     #[arg(long, default_value_t = 8)]
     heldout_nsamples: usize,
+    /// Self-generated text (JSON Lines from `generate-calib`): one window per text
+    /// joins the reconstruction data (never statistics or masks).
+    #[arg(long)]
+    self_generated: Option<PathBuf>,
+    /// Generated windows to use.
+    #[arg(long, default_value_t = 0)]
+    self_nsamples: usize,
     /// Keep each window's epoch with the lowest held-out error.
     #[arg(long)]
     early_stop: bool,
@@ -152,6 +159,11 @@ pub fn run(args: &PruneArgs) -> anyhow::Result<()> {
     eprintln!("reading calibration text …");
     let calib = windows::sampled(tokenizer, &args.calib, args.nsamples, args.seqlen, args.seed)?;
     let heldout = args.heldout.as_deref().map(|h| windows::contiguous(tokenizer, h, args.heldout_nsamples, args.seqlen)).transpose()?;
+    let generated = match &args.self_generated {
+        Some(path) if recon.epochs > 0 && args.self_nsamples > 0 => Some(windows::generated(tokenizer, path, args.self_nsamples, args.seqlen, args.seed)?),
+        Some(_) => bail!("--self-generated needs --recon br and --self-nsamples N > 0 (generated text is only used for reconstruction)"),
+        None => None,
+    };
     let model_fingerprint = model.checkpoint.fingerprint()?;
 
     let job = Job { model: &model, method, spec, recon: recon.clone(), streams: StreamOptions { placement: placement.clone(), kind: stream_kind, micro_batch }, autocast: args.autocast };
@@ -172,7 +184,8 @@ pub fn run(args: &PruneArgs) -> anyhow::Result<()> {
 
     let calib_ids = windows::tensor(&calib);
     let heldout_ids = heldout.as_ref().map(windows::tensor);
-    let data = Data { calib: &calib_ids, heldout: heldout_ids.as_ref() };
+    let generated_ids = generated.as_ref().map(windows::tensor);
+    let data = Data { calib: &calib_ids, heldout: heldout_ids.as_ref(), generated: generated_ids.as_ref() };
     let mut finished: Vec<Option<Block>> = Vec::new();
     let mut bars = Bars::new(model.num_blocks());
     let report = secateurs_recon::run(&job, &data, &mut bars, &mut |mut block| {
@@ -217,10 +230,11 @@ pub fn run(args: &PruneArgs) -> anyhow::Result<()> {
                 "weight_decay": recon.weight_decay, "batch_size": recon.batch_size, "early_stop": recon.early_stop, "seed": args.seed,
                 "calib": args.calib, "nsamples": calib.len(), "seqlen": args.seqlen,
                 "heldout": args.heldout, "heldout_nsamples": heldout.as_ref().map(|h| h.len()),
+                "self_generated": args.self_generated, "self_nsamples": generated.as_ref().map(|g| g.len()),
                 "device": args.device, "streams": placement.name(), "stream_dtype": kind_name(stream_kind), "micro_batch": micro_batch,
                 "autocast": args.autocast, "save_dtype": kind_name(save_kind),
             },
-            "fingerprints": { "model": model_fingerprint, "calib": calib.fingerprint(), "heldout": heldout.as_ref().map(|h| h.fingerprint()) },
+            "fingerprints": { "model": model_fingerprint, "calib": calib.fingerprint(), "heldout": heldout.as_ref().map(|h| h.fingerprint()), "self_generated": generated.as_ref().map(|g| g.fingerprint()) },
             "blocks": report.blocks,
             "windows": report.windows,
             "memory": { "peak_rss_bytes": peak_rss, "estimated_peak_bytes": estimate.total(), "stream_bytes": report.stream_bytes },

@@ -28,6 +28,24 @@ pub fn contiguous(tokenizer: &Tokenizer, source: &std::path::Path, count: usize,
     Ok(Windows::contiguous(&stream, seqlen, count, &source.name)?)
 }
 
+/// One window per generated text (its stored ids, else its text tokenised) longer
+/// than `seqlen`, cropped at a seeded random offset.
+pub fn generated(tokenizer: &Tokenizer, path: &std::path::Path, count: usize, seqlen: usize, seed: u64) -> anyhow::Result<Windows> {
+    let rows = secateurs_data::read_records(path)?;
+    let mut documents = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let ids: Option<Vec<u32>> = row.get("ids").and_then(|ids| serde_json::from_value(ids.clone()).ok());
+        let ids = match (ids, row.get("text").and_then(serde_json::Value::as_str)) {
+            (Some(ids), _) => ids,
+            (None, Some(text)) => tokenizer.encode(text, false).map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?.get_ids().to_vec(),
+            (None, None) => anyhow::bail!("{} row {i} has neither 'ids' nor 'text'", path.display()),
+        };
+        documents.push(ids);
+    }
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    Windows::cropped(&documents, seqlen, count, seed, &name).with_context(|| format!("cannot take {count} generated windows from {}", path.display()))
+}
+
 /// Windows as an `[n, T]` int64 tensor.
 pub fn tensor(windows: &Windows) -> tch::Tensor {
     tch::Tensor::from_slice(windows.ids()).view([windows.len() as i64, windows.seqlen() as i64])

@@ -185,3 +185,26 @@ fn eval_reads_preset_protocols_from_local_copies_and_tasks_from_jsonl() {
     assert!(!offline.status.success() && stderr.contains("hub unreachable: cannot get en/c4-validation.00000-of-00008.json.gz from dataset allenai/c4"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn self_generated_windows_join_reconstruction_and_are_recorded() {
+    let dir = temp("selfgen");
+    let (model, corpus) = tiny_model_and_corpus(&dir);
+    let generated = dir.join("generated.jsonl");
+    let rows: Vec<String> = (0..3).map(|i| serde_json::json!({"text": "unused", "ids": (0..40).map(|t| (t * 7 + i) % 25 + 1).collect::<Vec<u32>>(), "index": i}).to_string()).collect();
+    std::fs::write(&generated, rows.join("\n")).expect("jsonl");
+    let out = dir.join("pruned");
+    let (m, c, g, o) = (model.to_str().expect("utf8"), corpus.to_str().expect("utf8"), generated.to_str().expect("utf8"), out.to_str().expect("utf8"));
+    let run = secateurs(&[
+        "prune", "--model", m, "--method", "wanda", "--sparsity", "0.5", "--recon", "br", "--epochs", "1", "--batch-size", "2",
+        "--calib", c, "--nsamples", "4", "--seqlen", "16", "--self-generated", g, "--self-nsamples", "2", "--out", o,
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).expect("run.json")).expect("json");
+    assert_eq!(record["config"]["self_nsamples"], 2);
+    assert!(record["fingerprints"]["self_generated"].as_str().is_some_and(|f| f.len() == 16));
+    assert_eq!(record["windows"][0]["steps"], 3, "1 epoch over 4 real + 2 generated windows, batch 2");
+    let refused = secateurs(&["prune", "--model", m, "--method", "wanda", "--sparsity", "0.5", "--calib", c, "--nsamples", "2", "--seqlen", "8", "--self-generated", g, "--self-nsamples", "2", "--out", o]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--self-generated needs --recon br"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

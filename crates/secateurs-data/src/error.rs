@@ -27,6 +27,18 @@ pub enum Error {
         /// The longest document's tokens.
         longest: usize,
     },
+    /// Cropping needs one long document per window.
+    #[error("source '{source_name}' has {long} documents longer than {seqlen} tokens; {count} windows need one each")]
+    TooFewLongDocuments {
+        /// The source's stable name.
+        source_name: String,
+        /// Tokens per window.
+        seqlen: usize,
+        /// Windows asked for.
+        count: usize,
+        /// Documents long enough.
+        long: usize,
+    },
     /// A text source could not be read.
     #[error("cannot read text source {path}: {message}")]
     Read {
@@ -44,6 +56,19 @@ pub enum Error {
         file: String,
         /// The client's message.
         message: String,
+    },
+    /// Running the model failed (self-generated data).
+    #[error(transparent)]
+    Model(#[from] secateurs_model::Error),
+    /// Self-generation found too few English prefixes.
+    #[error("self-generation drew {drawn} random prefixes and only {kept} read as English ({wanted} texts wanted); is this an English model?")]
+    NotEnglish {
+        /// Prefixes drawn.
+        drawn: usize,
+        /// English ones.
+        kept: usize,
+        /// Texts wanted.
+        wanted: usize,
     },
     /// A window length of zero.
     #[error("window length must be at least 1, got {0}")]

@@ -9,6 +9,9 @@
 //! - [`TextSource`]: a text file (corpus format, WikiText raw, JSON Lines, gzipped
 //!   JSON Lines such as C4 shards, Parquet) or a directory of them, read as documents.
 //! - [`read_records`]: record files as JSON rows (also what zero-shot tasks read).
+//! - [`generate_texts`]: calibration text the dense model writes itself (PAPER.md §4):
+//!   random first token, greedy prefix checked as English, sampled continuation;
+//!   optional length / repetition / code filters ([`SelfGenConfig`]).
 //! - [`HubFile`]: a Hugging Face Hub dataset file, from the local hub cache or
 //!   downloaded (`hf:OWNER/NAME/PATH[@REV]`).
 //! - [`Windows`]: token windows `[n, T]` plus a fingerprint of ids, source and shape —
@@ -28,6 +31,7 @@ mod documents;
 mod error;
 mod hub;
 mod records;
+mod selfgen;
 mod source;
 mod windows;
 
@@ -35,5 +39,6 @@ pub use documents::{split_documents, tokenize_stream};
 pub use error::Error;
 pub use hub::HubFile;
 pub use records::{RecordFormat, read_records, text_field};
+pub use selfgen::{GeneratedText, SelfGenConfig, SelfGenStats, eos_ids, generate_texts, is_english, looks_like_code, repeated_4gram_share};
 pub use source::TextSource;
 pub use windows::Windows;

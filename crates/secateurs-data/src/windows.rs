@@ -61,6 +61,27 @@ impl Windows {
         Ok(Self { ids, seqlen, fingerprint })
     }
 
+    /// One window from each document longer than `seqlen`, in order, at a random
+    /// offset (seeded), until `count` — how self-generated texts become calibration
+    /// windows (PAPER.md §4).
+    pub fn cropped(documents: &[Vec<u32>], seqlen: usize, count: usize, seed: u64, source_name: &str) -> Result<Self, Error> {
+        if seqlen == 0 {
+            return Err(Error::ZeroLength(seqlen));
+        }
+        let mut rng = SplitMix64::new(seed);
+        let mut ids = Vec::with_capacity(seqlen * count);
+        for doc in documents.iter().filter(|d| d.len() > seqlen).take(count) {
+            let offset = rng.below((doc.len() - seqlen) as u64) as usize;
+            ids.extend(doc[offset..offset + seqlen].iter().map(|&id| i64::from(id)));
+        }
+        if ids.len() < seqlen * count {
+            let long = documents.iter().filter(|d| d.len() > seqlen).count();
+            return Err(Error::TooFewLongDocuments { source_name: source_name.to_owned(), seqlen, count, long });
+        }
+        let fingerprint = fingerprint(&ids, seqlen, &format!("cropped:{source_name}:seed={seed}"));
+        Ok(Self { ids, seqlen, fingerprint })
+    }
+
     /// Number of windows.
     pub fn len(&self) -> usize {
         self.ids.len() / self.seqlen
@@ -141,6 +162,15 @@ mod tests {
         }
         let err = Windows::sampled(&docs, 30, 1, 0, "toy").expect_err("no document longer than 30");
         assert_eq!(err.to_string(), "source 'toy' has no document longer than 30 tokens (longest: 30)");
+    }
+
+    #[test]
+    fn cropping_takes_one_window_per_long_document() {
+        let docs: Vec<Vec<u32>> = vec![(0..3).collect(), (100..120).collect(), (200..230).collect()];
+        let w = Windows::cropped(&docs, 5, 2, 0, "gen").expect("two long documents");
+        assert!(w.window(0)[0] >= 100 && w.window(0)[0] < 116 && w.window(1)[0] >= 200);
+        let err = Windows::cropped(&docs, 5, 3, 0, "gen").expect_err("only two");
+        assert_eq!(err.to_string(), "source 'gen' has 2 documents longer than 5 tokens; 3 windows need one each");
     }
 
     #[test]

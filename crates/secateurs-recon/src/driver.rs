@@ -55,6 +55,9 @@ pub struct Data<'a> {
     pub calib: &'a Tensor,
     /// Held-out windows: only measured, never trained on.
     pub heldout: Option<&'a Tensor>,
+    /// Extra windows used only for reconstruction (self-generated text, PAPER.md §4):
+    /// never for statistics, masks or the reported calibration error.
+    pub generated: Option<&'a Tensor>,
 }
 
 /// Hears about progress.
@@ -90,7 +93,14 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
     let model = job.model;
     let mb = job.streams.micro_batch;
     let mut ctxs = Contexts::new(model, data.calib.size()[1]);
-    let mut calib = job.embed_pair("calib", data.calib)?;
+    // Real calibration windows first, then any generated ones: statistics and
+    // reported errors use the first `real` rows, training uses all.
+    let real = data.calib.size()[0];
+    let all_ids = match data.generated {
+        Some(generated) => Tensor::cat(&[data.calib, generated], 0),
+        None => data.calib.shallow_clone(),
+    };
+    let mut calib = job.embed_pair("calib", &all_ids)?;
     let mut heldout = data.heldout.map(|ids| job.embed_pair("heldout", ids)).transpose()?;
 
     let mut report = Report::default();
@@ -104,7 +114,7 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
         }
         let dense: Vec<Block> = window.blocks.clone().map(|i| model.load_block(i)).collect::<Result<_, _>>()?;
 
-        let masks = job.prune_window(&mut work, &calib.sparse, &mut ctxs, &mut dampings)?;
+        let masks = job.prune_window(&mut work, &calib.sparse, real, &mut ctxs, &mut dampings)?;
         let forward_dense = |x: &Tensor, ctx: &BlockCtx| forward_window(&dense, x, ctx);
         let gp_target = map_stream("target", &calib.dense, job, &mut ctxs, forward_dense)?;
         let held_target = heldout.as_ref().map(|h| map_stream("heldout-target", &h.dense, job, &mut ctxs, forward_dense)).transpose()?;
@@ -115,9 +125,9 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
             None
         };
         let measure_errors = |work: &[Block], ctxs: &mut Contexts| -> Result<Errors, Error> {
-            let calib_error = window_error(work, &calib.sparse, &gp_target, mb, ctxs)?;
+            let calib_error = window_error(work, &calib.sparse, &gp_target, real, mb, ctxs)?;
             let held_error = match (&heldout, &held_target) {
-                (Some(h), Some(t)) => Some(window_error(work, &h.sparse, t, mb, ctxs)?.mean()),
+                (Some(h), Some(t)) => Some(window_error(work, &h.sparse, t, h.sparse.rows(), mb, ctxs)?.mean()),
                 _ => None,
             };
             Ok(Errors { calib: calib_error.mean(), heldout: held_error })
@@ -197,8 +207,8 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
             }
             observer.streams_advanced(advanced, &calib.sparse, &calib.dense);
             let error = Errors {
-                calib: stream_distance(&calib, mb)?.mean(),
-                heldout: heldout.as_ref().map(|h| stream_distance(h, mb).map(|e| e.mean())).transpose()?,
+                calib: stream_distance(&calib, real, mb)?.mean(),
+                heldout: heldout.as_ref().map(|h| stream_distance(h, h.sparse.rows(), mb).map(|e| e.mean())).transpose()?,
             };
             record.seconds = window_started.elapsed().as_secs_f64();
             let block_record = job.block_record(&block, advanced, &record, error, dampings.remove(&advanced).unwrap_or_default());
@@ -222,10 +232,12 @@ impl Job<'_> {
         if data.calib.dim() != 2 || data.calib.size()[0] == 0 {
             return bad(format!("calibration windows must be [n, T] with n ≥ 1, got {:?}", data.calib.size()));
         }
-        if let Some(h) = data.heldout
-            && (h.dim() != 2 || h.size()[1] != data.calib.size()[1])
-        {
-            return bad(format!("held-out windows {:?} must be [m, T] with T = {}", h.size(), data.calib.size()[1]));
+        for (name, extra) in [("held-out", data.heldout), ("generated", data.generated)] {
+            if let Some(h) = extra
+                && (h.dim() != 2 || h.size()[1] != data.calib.size()[1])
+            {
+                return bad(format!("{name} windows {:?} must be [m, T] with T = {}", h.size(), data.calib.size()[1]));
+            }
         }
         if r.window == 0 || r.window > self.model.num_blocks() {
             return bad(format!("window of {} blocks; the model has {} (allowed 1..={})", r.window, self.model.num_blocks(), self.model.num_blocks()));
@@ -259,7 +271,7 @@ impl Job<'_> {
 
     /// Gathers statistics from the sparse stream through the window (one pass, all
     /// linears hooked) and prunes every linear; returns the kept-masks.
-    fn prune_window(&self, work: &mut [Block], x: &Stream, ctxs: &mut Contexts, dampings: &mut BTreeMap<usize, Vec<Option<f64>>>) -> Result<Vec<Vec<Tensor>>, Error> {
+    fn prune_window(&self, work: &mut [Block], x: &Stream, rows: i64, ctxs: &mut Contexts, dampings: &mut BTreeMap<usize, Vec<Option<f64>>>) -> Result<Vec<Vec<Tensor>>, Error> {
         let _guard = tch::no_grad_guard();
         let needs = self.method.needs;
         let device = self.model.device();
@@ -267,7 +279,7 @@ impl Job<'_> {
             work.iter().map(|b| b.linears().map(|(_, l)| LayerStats::new(l.weight.size()[1], needs, device)).collect()).collect();
         if needs.hessian || needs.input_sq_norm {
             let mut failure = None;
-            for (start, count) in micro_batches(x.rows(), self.streams.micro_batch) {
+            for (start, count) in micro_batches(rows, self.streams.micro_batch) {
                 let mut h = x.read(start, count)?;
                 let ctx = ctxs.get(count);
                 for (block, block_stats) in work.iter().zip(stats.iter_mut()) {
@@ -356,21 +368,21 @@ fn map_stream(name: &str, input: &Stream, job: &Job<'_>, ctxs: &mut Contexts, f:
     })
 }
 
-/// Σ(window(x) − target)² over every row.
-fn window_error(blocks: &[Block], x: &Stream, target: &Stream, mb: i64, ctxs: &mut Contexts) -> Result<SquaredError, Error> {
+/// Σ(window(x) − target)² over the first `rows` rows.
+fn window_error(blocks: &[Block], x: &Stream, target: &Stream, rows: i64, mb: i64, ctxs: &mut Contexts) -> Result<SquaredError, Error> {
     let _guard = tch::no_grad_guard();
     let mut total = SquaredError::default();
-    for (start, count) in micro_batches(x.rows(), mb) {
+    for (start, count) in micro_batches(rows, mb) {
         let out = forward_window(blocks, &x.read(start, count)?, ctxs.get(count));
         total = total + SquaredError::between(&out, &target.read(start, count)?);
     }
     Ok(total)
 }
 
-/// Σ(sparse − dense)² over every row of a pair of streams.
-fn stream_distance(pair: &Pair, mb: i64) -> Result<SquaredError, Error> {
+/// Σ(sparse − dense)² over the first `rows` rows of a pair of streams.
+fn stream_distance(pair: &Pair, rows: i64, mb: i64) -> Result<SquaredError, Error> {
     let mut total = SquaredError::default();
-    for (start, count) in micro_batches(pair.sparse.rows(), mb) {
+    for (start, count) in micro_batches(rows, mb) {
         total = total + SquaredError::between(&pair.sparse.read(start, count)?, &pair.dense.read(start, count)?);
     }
     Ok(total)

@@ -30,7 +30,7 @@ struct Run {
 }
 
 fn prune(model: &Model, pruner: &str, technique: &str, tweak: impl FnOnce(&mut Job<'_>), calib: &Tensor, heldout: Option<&Tensor>) -> Run {
-    prune_observed(model, pruner, technique, tweak, calib, heldout, &mut Quiet)
+    prune_observed(model, pruner, technique, tweak, Data { calib, heldout, generated: None }, &mut Quiet)
 }
 
 fn prune_observed(
@@ -38,8 +38,7 @@ fn prune_observed(
     pruner: &str,
     technique: &str,
     tweak: impl FnOnce(&mut Job<'_>),
-    calib: &Tensor,
-    heldout: Option<&Tensor>,
+    data: Data<'_>,
     observer: &mut dyn Observer,
 ) -> Run {
     let method = method(pruner).expect("method");
@@ -56,7 +55,7 @@ fn prune_observed(
     };
     tweak(&mut job);
     let mut blocks = Vec::new();
-    let report = run(&job, &Data { calib, heldout }, observer, &mut |b| {
+    let report = run(&job, &data, observer, &mut |b| {
         blocks.push(b);
         Ok(())
     })
@@ -150,7 +149,7 @@ fn the_dense_stream_is_the_dense_models_own_activations() {
         let model = fixture(family);
         let calib = ids(&model, 4, 8, 5);
         let mut streams = Streams::default();
-        let run = prune_observed(&model, "sparsegpt", "br+gp", |_| {}, &calib, None, &mut streams);
+        let run = prune_observed(&model, "sparsegpt", "br+gp", |_| {}, Data { calib: &calib, heldout: None, generated: None }, &mut streams);
         let _guard = tch::no_grad_guard();
         let (mut dense, ctx) = model.embed(&calib, None);
         let (mut sparse, _) = model.embed(&calib, None);
@@ -213,4 +212,31 @@ fn early_stopping_keeps_the_epoch_with_the_lowest_heldout_error() {
         prune(&model, "magnitude", "br", |job| job.recon.early_stop = true, &calib, None);
     });
     assert!(err.is_err(), "early stopping without held-out windows is refused");
+}
+
+#[test]
+fn generated_windows_train_but_never_choose_masks_or_count_in_errors() {
+    let model = fixture("llama");
+    let (calib, generated) = (ids(&model, 4, 8, 10), ids(&model, 4, 8, 11));
+    let with = |technique: &str, generated: Option<&Tensor>| {
+        prune_observed(&model, "wanda", technique, |_| {}, Data { calib: &calib, heldout: None, generated }, &mut Quiet)
+    };
+    // LR never trains: generated windows change nothing at all.
+    let (plain, mixed) = (with("lr", None), with("lr", Some(&generated)));
+    for (a, b) in plain.blocks.iter().zip(&mixed.blocks) {
+        for ((name, x), (_, y)) in a.linears().zip(b.linears()) {
+            assert!(x.weight.equal(&y.weight), "block {} {name}", a.index);
+        }
+    }
+    assert_eq!(final_error(&plain), final_error(&mixed), "errors are measured on real windows only");
+    // BR trains on them: same first-block masks (statistics from real windows), other weights.
+    let (plain, mixed) = (with("br", None), with("br", Some(&generated)));
+    let (a, b) = (&plain.blocks[0], &mixed.blocks[0]);
+    let mut differ = false;
+    for ((name, x), (_, y)) in a.linears().zip(b.linears()) {
+        assert!(x.weight.eq(0.0).equal(&y.weight.eq(0.0)), "{name}: masks from real windows only");
+        differ |= !x.weight.equal(&y.weight);
+    }
+    assert!(differ, "training saw the generated windows");
+    assert_eq!(mixed.report.windows[0].steps, 3 * 4, "3 epochs x 8 windows / batch 2");
 }

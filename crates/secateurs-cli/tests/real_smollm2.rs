@@ -1,6 +1,7 @@
-//! The offline zero-shot smoke test on the fetched SmolLM2 (`cargo xtask fetch`): the
-//! analogy task separates the dense model from a 70% magnitude-pruned copy made by
-//! `secateurs prune`, and `secateurs eval` writes lm-eval's result layout.
+//! The commands on the fetched SmolLM2 (`cargo xtask fetch`): the analogy task
+//! separates the dense model from a 70% magnitude-pruned copy made by `secateurs
+//! prune`, `secateurs eval` writes lm-eval's result layout, and `secateurs
+//! generate-calib` writes English JSON Lines with provenance.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -42,4 +43,21 @@ fn analogies_separate_dense_from_seventy_percent_magnitude() {
     assert!(results["results"]["analogy"]["acc_stderr,none"].as_f64().is_some_and(|s| s > 0.0 && s < 0.06));
     assert!(results["versions"]["analogy"].is_number() && results["config"]["limit"] == 100);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn generate_calib_writes_english_json_lines_with_provenance() {
+    let out = std::env::temp_dir().join(format!("secateurs-generated-{}.jsonl", std::process::id()));
+    let stdout = secateurs(&["generate-calib", "--model", "assets/models/smollm2-135m", "--count", "2", "--max-len", "16", "--batch", "2", "--out", out.to_str().expect("utf8")]);
+    assert!(stdout.contains("wrote 2 texts") && stdout.contains("rejected share"), "{stdout}");
+    let text = std::fs::read_to_string(&out).expect("jsonl");
+    let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).expect("row")).collect();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert!(row["text"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(row["ids"].as_array().is_some_and(|ids| ids.len() <= 16));
+        assert_eq!(row["provenance"]["settings"]["top_k"], 50);
+        assert!(row["provenance"]["model_fingerprint"].as_str().is_some_and(|f| f.len() == 16));
+    }
+    let _ = std::fs::remove_file(&out);
 }
