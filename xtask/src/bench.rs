@@ -7,6 +7,9 @@
 //!   recon acceptance protocol, `secateurs prune` against a PyTorch implementation of
 //!   the same algorithm on the same windows; wall time and peak RSS of both, and
 //!   their final-block errors, in `target/bench-prune/table.md`.
+//! - `cargo xtask bench generate`: `secateurs generate-calib` against transformers'
+//!   `generate` with the same batch and sampling settings on SmolLM2: sampled tokens
+//!   per second of both, in `target/bench-generate/table.md`.
 
 use std::path::Path;
 
@@ -20,7 +23,8 @@ pub fn run(root: &Path, venv: &Venv, suite: &str, repeats: usize) -> Result<()> 
     match suite {
         "sparse" => sparse(root, venv, repeats),
         "prune" => prune(root, venv),
-        _ => bail!("unknown benchmark suite '{suite}'; expected one of: sparse, prune"),
+        "generate" => generate(root, venv),
+        _ => bail!("unknown benchmark suite '{suite}'; expected one of: sparse, prune, generate"),
     }
 }
 
@@ -106,6 +110,47 @@ fn prune(root: &Path, venv: &Venv) -> Result<()> {
         last(&ours_last, "heldout"),
         last(&reference["blocks"], "heldout"),
         last(&ours_last, "heldout") / last(&reference["blocks"], "heldout"),
+    );
+    std::fs::write(out.join("table.md"), &table)?;
+    println!("{table}");
+    Ok(())
+}
+
+/// Texts, maximum length and batch of the generation benchmark.
+const GENERATE: (&str, &str, &str) = ("16", "128", "8");
+
+fn generate(root: &Path, venv: &Venv) -> Result<()> {
+    let out = root.join("target").join("bench-generate");
+    std::fs::create_dir_all(&out)?;
+    let model = root.join("assets/models/smollm2-135m");
+    if process::cargo(root, &["build", "--quiet", "--package", "secateurs-cli"])? != std::process::ExitCode::SUCCESS {
+        bail!("building secateurs failed");
+    }
+    let (count, max_len, batch) = GENERATE;
+    eprintln!("xtask: secateurs generate-calib ({count} texts, max {max_len} tokens, batch {batch})");
+    let ours = std::process::Command::new(root.join("target/debug/secateurs"))
+        .args(["generate-calib", "--count", count, "--max-len", max_len, "--batch", batch, "--seed", "0"])
+        .arg("--model").arg(&model).arg("--out").arg(out.join("generated.jsonl"))
+        .output()?;
+    let stderr = String::from_utf8_lossy(&ours.stderr);
+    if !ours.status.success() {
+        bail!("generate-calib failed: {stderr}");
+    }
+    let stats: serde_json::Value = stderr.lines().rev().find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).map(|v| v["stats"].clone()).unwrap_or_default();
+    eprintln!("xtask: transformers generate");
+    let reference = out.join("reference.json");
+    process::run(venv.script(root, "bench_generate_reference.py").arg(&model).arg(count).arg(max_len).arg(batch).arg(&reference))?;
+    let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&reference)?)?;
+    let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    let ours_rate = f(&stats["sampled_tokens"]) / f(&stats["sampling_seconds"]);
+    let theirs_rate = f(&reference["tokens_per_second"]);
+    let table = format!(
+        "| | secateurs | transformers | ratio |\n|---|---:|---:|---:|\n\
+         | sampled tokens/s (batch {batch}, max {max_len}) | {ours_rate:.1} | {theirs_rate:.1} | {:.2} |\n\
+         | sampled tokens | {} | {} | |\n",
+        ours_rate / theirs_rate,
+        stats["sampled_tokens"],
+        reference["sampled_tokens"],
     );
     std::fs::write(out.join("table.md"), &table)?;
     println!("{table}");

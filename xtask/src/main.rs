@@ -8,13 +8,15 @@
 //! - `fetch [--verify]`: the real assets (model, corpora, analogy questions), pinned
 //!   by sha256, converted once in the cache and linked as `assets/`.
 //! - `test [ARGS]`: setup, fetch, then `cargo test --workspace [ARGS]`.
-//! - `demo`: setup, fetch, then the `secateurs` demo on the embedded model.
+//! - `demo`: setup, fetch, then prune the embedded model (Wanda + BR+GP) and compare
+//!   dense and pruned perplexity.
 //! - `fixtures`: regenerate the parity fixtures with transformers.
-//! - `bench sparse`: our pruners against PyTorch references, side by side.
+//! - `bench sparse|prune|generate`: ours against PyTorch / transformers, side by side.
 
 mod assets;
 mod bench;
 mod cache;
+mod demo;
 mod fsutil;
 mod packages;
 mod process;
@@ -33,10 +35,10 @@ commands:
   fetch [--verify] download, verify and convert the real assets into assets/
                    (--verify re-hashes every asset file against the manifest)
   test [ARGS...]   setup + fetch + `cargo test --workspace ARGS...`
-  demo             setup + fetch + run the secateurs demo on the embedded model
+  demo             setup + fetch + prune the embedded model (Wanda, BR+GP) and compare perplexity
   fixtures         regenerate fixtures/parity with transformers (fixtures/gen_parity.py)
-  bench sparse [--repeats N] | bench prune
-                   our pruners vs the PyTorch reference algorithms, side by side
+  bench sparse [--repeats N] | bench prune | bench generate
+                   ours vs PyTorch / transformers, side by side (pruners, a whole prune, generation)
 
 environment:
   SECATEURS_CACHE  cache folder (default: $XDG_CACHE_HOME/secateurs or ~/.cache/secateurs)
@@ -83,10 +85,7 @@ fn run() -> Result<ExitCode> {
         ("demo", []) => {
             let venv = venv::ensure(&cache, &root)?;
             assets::ensure(&cache, &root, &venv, false)?;
-            return process::cargo(
-                &root,
-                &["run", "--package", "secateurs-cli", "--", "inspect", "assets/models/smollm2-135m"],
-            );
+            demo::run(&root)?;
         }
         ("fixtures", []) => {
             let venv = venv::ensure(&cache, &root)?;
