@@ -157,7 +157,8 @@ pub fn run(args: &PruneArgs) -> anyhow::Result<()> {
     let save_kind = if args.save_dtype == "source" { model.checkpoint.stored_kind() } else { kind(&args.save_dtype)? };
     let tokenizer = model.checkpoint.tokenizer.as_ref().with_context(|| format!("{} has no tokenizer.json", args.model.display()))?;
     eprintln!("reading calibration text …");
-    let calib = windows::sampled(tokenizer, &args.calib, args.nsamples, args.seqlen, args.seed)?;
+    let heldout_tokens = args.heldout_nsamples * args.seqlen;
+    let calib = windows::sampled(tokenizer, &args.calib, args.nsamples, args.seqlen, args.seed, args.heldout.as_deref().map(|h| (h, heldout_tokens)))?;
     let heldout = args.heldout.as_deref().map(|h| windows::contiguous(tokenizer, h, args.heldout_nsamples, args.seqlen)).transpose()?;
     let generated = match &args.self_generated {
         Some(path) if recon.epochs > 0 && args.self_nsamples > 0 => Some(windows::generated(tokenizer, path, args.self_nsamples, args.seqlen, args.seed)?),

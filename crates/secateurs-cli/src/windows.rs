@@ -8,14 +8,25 @@ use anyhow::Context;
 use secateurs_data::{TextSource, Windows};
 use tokenizers::Tokenizer;
 
-/// Documents of several sources, pooled, under one joined name.
-pub fn sampled(tokenizer: &Tokenizer, sources: &[PathBuf], count: usize, seqlen: usize, seed: u64) -> anyhow::Result<Windows> {
+/// Documents of several sources, pooled, under one joined name. When `heldout`
+/// (its path and token count) is one of the sources, the leading documents its
+/// windows come from are left out, so calibration and held-out windows are disjoint.
+pub fn sampled(tokenizer: &Tokenizer, sources: &[PathBuf], count: usize, seqlen: usize, seed: u64, heldout: Option<(&std::path::Path, usize)>) -> anyhow::Result<Windows> {
     let mut names = Vec::new();
     let mut documents = Vec::new();
+    let same = |a: &std::path::Path, b: &std::path::Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a));
     for path in sources {
         let source = TextSource::open(path)?;
-        documents.extend(source.tokenize_documents(tokenizer)?);
-        names.push(source.name);
+        let mut docs = source.tokenize_documents(tokenizer)?;
+        let mut name = source.name;
+        if let Some((_, tokens)) = heldout.filter(|(h, _)| same(h, path)) {
+            let skip = secateurs_data::leading_documents(&docs, tokens);
+            eprintln!("{name} also gives the held-out windows: calibration skips its first {skip} documents");
+            docs.drain(..skip.min(docs.len()));
+            name = format!("{name}[{skip}..]");
+        }
+        documents.extend(docs);
+        names.push(name);
     }
     let name = names.join("+");
     Windows::sampled(&documents, seqlen, count, seed, &name).with_context(|| format!("cannot sample calibration windows from {name}"))

@@ -208,3 +208,16 @@ fn self_generated_windows_join_reconstruction_and_are_recorded() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--self-generated needs --recon br"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn heldout_from_the_calibration_source_is_kept_out_of_calibration() {
+    let dir = temp("disjoint");
+    let (model, corpus) = tiny_model_and_corpus(&dir);
+    let out = dir.join("pruned");
+    let (m, c, o) = (model.to_str().expect("utf8"), corpus.to_str().expect("utf8"), out.to_str().expect("utf8"));
+    let run = secateurs(&["prune", "--model", m, "--method", "wanda", "--sparsity", "0.5", "--calib", c, "--nsamples", "2", "--seqlen", "16", "--heldout", c, "--heldout-nsamples", "2", "--out", o]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    // 2 x 16 held-out tokens span the first two 40-token documents at most: skip 2 + 1.
+    assert!(run.status.success() && stderr.contains("corpus.txt also gives the held-out windows: calibration skips its first 2 documents"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -41,4 +41,4 @@ pub use hub::HubFile;
 pub use records::{RecordFormat, read_records, text_field};
 pub use selfgen::{GeneratedText, SelfGenConfig, SelfGenStats, eos_ids, generate_texts, is_english, looks_like_code, repeated_4gram_share};
 pub use source::TextSource;
-pub use windows::Windows;
+pub use windows::{Windows, leading_documents};

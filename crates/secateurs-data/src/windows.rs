@@ -113,6 +113,21 @@ impl Windows {
     }
 }
 
+/// How many leading documents (tokenised alone) a contiguous stream of `needed`
+/// tokens can draw from, plus one for tokens that merge across a document boundary:
+/// excluding them from calibration sampling keeps calibration windows disjoint from
+/// held-out windows taken from the start of the same source.
+pub fn leading_documents(documents: &[Vec<u32>], needed: usize) -> usize {
+    let mut total = 0;
+    for (i, doc) in documents.iter().enumerate() {
+        total += doc.len();
+        if total >= needed {
+            return (i + 2).min(documents.len());
+        }
+    }
+    documents.len()
+}
+
 fn fingerprint(ids: &[i64], seqlen: usize, provenance: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(provenance.as_bytes());
@@ -171,6 +186,14 @@ mod tests {
         assert!(w.window(0)[0] >= 100 && w.window(0)[0] < 116 && w.window(1)[0] >= 200);
         let err = Windows::cropped(&docs, 5, 3, 0, "gen").expect_err("only two");
         assert_eq!(err.to_string(), "source 'gen' has 2 documents longer than 5 tokens; 3 windows need one each");
+    }
+
+    #[test]
+    fn held_out_documents_are_counted_with_a_margin() {
+        let docs: Vec<Vec<u32>> = vec![vec![0; 10], vec![0; 10], vec![0; 10], vec![0; 10]];
+        assert_eq!(leading_documents(&docs, 15), 3, "two documents hold 15 tokens, plus one");
+        assert_eq!(leading_documents(&docs, 40), 4);
+        assert_eq!(leading_documents(&docs, 1000), 4);
     }
 
     #[test]
