@@ -50,7 +50,7 @@ impl ModelConfig {
     /// Parses the text of a `config.json`.
     pub fn from_json(text: &str) -> Result<Self, String> {
         let config: Self = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+        if config.num_attention_heads == 0 || !config.hidden_size.is_multiple_of(config.num_attention_heads) {
             return Err(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 config.hidden_size, config.num_attention_heads

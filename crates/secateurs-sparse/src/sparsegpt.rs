@@ -96,11 +96,11 @@ fn sweep_block(
         Pattern::NofM { .. } => w.zeros_like().to_kind(Kind::Bool),
     };
     for i in 0..count {
-        if let Pattern::NofM { n, m } = spec.pattern {
-            if i % m == 0 {
-                let score = w.narrow(1, i, m).square() / d.narrow(0, i, m).square().unsqueeze(0);
-                pruned.narrow(1, i, m).copy_(&lowest_per_row(&score, m - n));
-            }
+        if let Pattern::NofM { n, m } = spec.pattern
+            && i % m == 0
+        {
+            let score = w.narrow(1, i, m).square() / d.narrow(0, i, m).square().unsqueeze(0);
+            pruned.narrow(1, i, m).copy_(&lowest_per_row(&score, m - n));
         }
         let column = w.select(1, i); // [out]
         let quantised = column.masked_fill(&pruned.select(1, i), 0.0);
