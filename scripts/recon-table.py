@@ -28,3 +28,19 @@ for name in names:
     pruner, recon = name.split("-", 1)
     rss = run["memory"]["peak_rss_bytes"] / 1e9
     print(f"| {pruner} | {recon.upper()} | {last['calib']:.1f} | {last['heldout']:.1f} | {e:.2f} | {m:.2f} | {sparsity:.4f} | {run['seconds']['total']:.0f} | {rss:.2f} |")
+
+print()
+print("Error after block 25 (index 25; the point the issue's PyTorch reference quotes), and the cut BR+GP makes:")
+print()
+print("| Pruner | LR calib | BR+GP calib | cut | LR held-out | BR+GP held-out | cut |")
+print("|---|---|---|---|---|---|---|")
+for pruner in ["magnitude", "wanda", "sparsegpt"]:
+    runs = {}
+    for recon in ["lr", "br+gp"]:
+        run_file = out / f"{pruner}-{recon}" / "run.json"
+        if run_file.exists():
+            runs[recon] = json.loads(run_file.read_text())["blocks"][25]["error"]
+    if len(runs) == 2:
+        lr, gp = runs["lr"], runs["br+gp"]
+        cut = lambda a, b: f"{100 * (1 - b / a):.0f}%"  # noqa: E731
+        print(f"| {pruner} | {lr['calib']:.1f} | {gp['calib']:.1f} | {cut(lr['calib'], gp['calib'])} | {lr['heldout']:.1f} | {gp['heldout']:.1f} | {cut(lr['heldout'], gp['heldout'])} |")
