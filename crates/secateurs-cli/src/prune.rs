@@ -80,6 +80,10 @@ pub struct PruneArgs {
     /// Keep each window's epoch with the lowest held-out error.
     #[arg(long)]
     early_stop: bool,
+    /// When to measure reconstruction errors while training: every-epoch (the
+    /// learning curve in run.json) or end (faster).
+    #[arg(long, default_value = "every-epoch")]
+    errors_at: String,
     /// cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -129,6 +133,11 @@ impl PruneArgs {
             recon.batch_size = self.batch_size.unwrap_or(recon.batch_size);
         }
         recon.early_stop = self.early_stop;
+        recon.errors_every_epoch = match self.errors_at.as_str() {
+            "every-epoch" => true,
+            "end" => false,
+            other => bail!("unknown --errors-at '{other}'; expected one of: every-epoch, end"),
+        };
         recon.seed = self.seed;
         Ok(recon)
     }
@@ -228,7 +237,8 @@ pub fn run(args: &PruneArgs) -> anyhow::Result<()> {
                 "sparsity": spec.sparsity, "pattern": spec.pattern.name(), "group": spec.group.name(),
                 "recon": recon.name(), "window": recon.window, "propagation": format!("{:?}", recon.propagation).to_lowercase(),
                 "epochs": recon.epochs, "lr": recon.lr, "betas": [recon.betas.0, recon.betas.1], "eps": recon.eps,
-                "weight_decay": recon.weight_decay, "batch_size": recon.batch_size, "early_stop": recon.early_stop, "seed": args.seed,
+                "weight_decay": recon.weight_decay, "batch_size": recon.batch_size, "early_stop": recon.early_stop,
+                "errors_every_epoch": recon.errors_every_epoch, "seed": args.seed,
                 "calib": args.calib, "nsamples": calib.len(), "seqlen": args.seqlen,
                 "heldout": args.heldout, "heldout_nsamples": heldout.as_ref().map(|h| h.len()),
                 "self_generated": args.self_generated, "self_nsamples": generated.as_ref().map(|g| g.len()),

@@ -45,6 +45,10 @@ pub struct ReconConfig {
     pub batch_size: usize,
     /// Keep the epoch (0 = untrained) with the lowest held-out error.
     pub early_stop: bool,
+    /// Measure errors after every epoch (the learning curve; early stopping needs
+    /// it), or only after the last one (saves a forward pass over every window per
+    /// epoch).
+    pub errors_every_epoch: bool,
     /// Seed of the order windows are visited in, each epoch.
     pub seed: u64,
 }
@@ -67,6 +71,7 @@ impl ReconConfig {
             weight_decay: 0.0,
             batch_size: 8,
             early_stop: false,
+            errors_every_epoch: true,
             seed: 0,
         };
         match name.to_ascii_lowercase().as_str() {

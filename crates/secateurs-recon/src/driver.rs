@@ -157,7 +157,7 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
             let mut scale = if job.autocast { LossScale::dynamic() } else { LossScale::none() };
             let opt = AdamW { betas: job.recon.betas, eps: job.recon.eps, weight_decay: job.recon.weight_decay };
             let (mut taken, mut applied) = (0usize, 0u64);
-            for _epoch in 1..=job.recon.epochs {
+            for epoch in 1..=job.recon.epochs {
                 rng.shuffle(&mut order);
                 for batch in order.chunks(job.recon.batch_size) {
                     let lr = linear_decay(job.recon.lr, taken, steps);
@@ -174,6 +174,9 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
                     }
                     observer.step_done(loss);
                 }
+                if !job.recon.errors_every_epoch && epoch < job.recon.epochs {
+                    continue;
+                }
                 let errors = measure_errors(&work, &mut ctxs)?;
                 record.epochs.push(errors);
                 match best.as_mut() {
@@ -182,10 +185,10 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
                         if held < *best_error {
                             *best_error = held;
                             *snapshot = params.snapshot();
-                            record.kept_epoch = record.epochs.len();
+                            record.kept_epoch = epoch;
                         }
                     }
-                    None => record.kept_epoch = record.epochs.len(),
+                    None => record.kept_epoch = epoch,
                 }
             }
             if let Some((_, snapshot)) = &best {
@@ -253,6 +256,9 @@ impl Job<'_> {
         }
         if r.early_stop && data.heldout.is_none() {
             return bad("early stopping needs held-out windows".into());
+        }
+        if r.early_stop && !r.errors_every_epoch {
+            return bad("early stopping needs errors after every epoch".into());
         }
         Ok(())
     }

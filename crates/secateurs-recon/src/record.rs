@@ -22,7 +22,8 @@ pub struct WindowRecord {
     pub advances: Option<usize>,
     /// The window's error right after pruning (before any training).
     pub before: Errors,
-    /// The window's error after each epoch.
+    /// The window's error after each epoch (only the last when errors are measured
+    /// at the end only).
     pub epochs: Vec<Errors>,
     /// The epoch whose weights were kept (0 = none trained; early stopping may keep
     /// an earlier one than the last).
