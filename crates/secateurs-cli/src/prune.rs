@@ -52,9 +52,13 @@ pub struct PruneArgs {
     /// Windows per optimiser step (default 8).
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Calibration text sources (text files or directories of *.txt).
+    /// Calibration text sources: text files, WikiText raw, JSONL, C4 *.json.gz, Parquet,
+    /// directories of them, or hub files hf:OWNER/NAME/PATH.
     #[arg(long, required = true, num_args = 1..)]
     calib: Vec<PathBuf>,
+    /// Text field of record files (JSONL, C4 shards, Parquet) in --calib and --heldout.
+    #[arg(long, default_value = "text")]
+    text_field: String,
     /// Calibration windows.
     #[arg(long, default_value_t = 128)]
     nsamples: usize,
@@ -167,8 +171,8 @@ pub fn run(args: &PruneArgs) -> anyhow::Result<()> {
     let tokenizer = model.checkpoint.tokenizer.as_ref().with_context(|| format!("{} has no tokenizer.json", args.model.display()))?;
     eprintln!("reading calibration text …");
     let heldout_tokens = args.heldout_nsamples * args.seqlen;
-    let calib = windows::sampled(tokenizer, &args.calib, args.nsamples, args.seqlen, args.seed, args.heldout.as_deref().map(|h| (h, heldout_tokens)))?;
-    let heldout = args.heldout.as_deref().map(|h| windows::contiguous(tokenizer, h, args.heldout_nsamples, args.seqlen)).transpose()?;
+    let calib = windows::sampled(tokenizer, &args.calib, &args.text_field, args.nsamples, args.seqlen, args.seed, args.heldout.as_deref().map(|h| (h, heldout_tokens)))?;
+    let heldout = args.heldout.as_deref().map(|h| windows::contiguous(tokenizer, h, &args.text_field, args.heldout_nsamples, args.seqlen)).transpose()?;
     let generated = match &args.self_generated {
         Some(path) if recon.epochs > 0 && args.self_nsamples > 0 => Some(windows::generated(tokenizer, path, args.self_nsamples, args.seqlen, args.seed)?),
         Some(_) => bail!("--self-generated needs --recon br and --self-nsamples N > 0 (generated text is only used for reconstruction)"),
@@ -239,7 +243,7 @@ pub fn run(args: &PruneArgs) -> anyhow::Result<()> {
                 "epochs": recon.epochs, "lr": recon.lr, "betas": [recon.betas.0, recon.betas.1], "eps": recon.eps,
                 "weight_decay": recon.weight_decay, "batch_size": recon.batch_size, "early_stop": recon.early_stop,
                 "errors_every_epoch": recon.errors_every_epoch, "seed": args.seed,
-                "calib": args.calib, "nsamples": calib.len(), "seqlen": args.seqlen,
+                "calib": args.calib, "text_field": args.text_field, "nsamples": calib.len(), "seqlen": args.seqlen,
                 "heldout": args.heldout, "heldout_nsamples": heldout.as_ref().map(|h| h.len()),
                 "self_generated": args.self_generated, "self_nsamples": generated.as_ref().map(|g| g.len()),
                 "device": args.device, "streams": placement.name(), "stream_dtype": kind_name(stream_kind), "micro_batch": micro_batch,

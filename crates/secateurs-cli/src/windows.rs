@@ -8,15 +8,30 @@ use anyhow::Context;
 use secateurs_data::{TextSource, Windows};
 use tokenizers::Tokenizer;
 
+/// Opens a text source given as a path or as `hf:OWNER/NAME/PATH[@REV]` (from the
+/// local hub cache, else downloaded), taking `field` from record files.
+pub fn open_source(source: &std::path::Path, field: &str) -> anyhow::Result<TextSource> {
+    let text = source.to_string_lossy();
+    let path = match secateurs_data::HubFile::parse(&text) {
+        Some(file) => file?.resolve(None, std::env::var("HF_ENDPOINT").ok().as_deref())?,
+        None => source.to_owned(),
+    };
+    let mut opened = TextSource::open_field(&path, field)?;
+    if text.starts_with("hf:") {
+        opened.name = text.into_owned();
+    }
+    Ok(opened)
+}
+
 /// Documents of several sources, pooled, under one joined name. When `heldout`
 /// (its path and token count) is one of the sources, the leading documents its
 /// windows come from are left out, so calibration and held-out windows are disjoint.
-pub fn sampled(tokenizer: &Tokenizer, sources: &[PathBuf], count: usize, seqlen: usize, seed: u64, heldout: Option<(&std::path::Path, usize)>) -> anyhow::Result<Windows> {
+pub fn sampled(tokenizer: &Tokenizer, sources: &[PathBuf], field: &str, count: usize, seqlen: usize, seed: u64, heldout: Option<(&std::path::Path, usize)>) -> anyhow::Result<Windows> {
     let mut names = Vec::new();
     let mut documents = Vec::new();
     let same = |a: &std::path::Path, b: &std::path::Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a));
     for path in sources {
-        let source = TextSource::open(path)?;
+        let source = open_source(path, field)?;
         let mut docs = source.tokenize_documents(tokenizer)?;
         let mut name = source.name;
         if let Some((_, tokens)) = heldout.filter(|(h, _)| same(h, path)) {
@@ -33,8 +48,8 @@ pub fn sampled(tokenizer: &Tokenizer, sources: &[PathBuf], count: usize, seqlen:
 }
 
 /// The first `count` windows of a source's token stream (documents joined by a blank line).
-pub fn contiguous(tokenizer: &Tokenizer, source: &std::path::Path, count: usize, seqlen: usize) -> anyhow::Result<Windows> {
-    let source = TextSource::open(source)?;
+pub fn contiguous(tokenizer: &Tokenizer, source: &std::path::Path, field: &str, count: usize, seqlen: usize) -> anyhow::Result<Windows> {
+    let source = open_source(source, field)?;
     let stream = source.tokenize_stream(tokenizer, "\n\n")?;
     Ok(Windows::contiguous(&stream, seqlen, count, &source.name)?)
 }

@@ -114,7 +114,7 @@ fn pruned_checkpoint_loads_in_transformers_with_our_logits() {
     let eval = secateurs(&["eval", "--model", o, "--ppl", c, "--windows", "2", "--seqlen", "16", "--out", results.to_str().expect("utf8")]);
     assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
     let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(results).expect("results")).expect("json");
-    let ppl = results["results"]["corpus"]["ppl"].as_f64().expect("ppl");
+    let ppl = results["results"]["corpus"]["perplexity,none"].as_f64().expect("ppl");
     assert!(ppl.is_finite() && ppl > 1.0, "{ppl}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -219,5 +219,27 @@ fn heldout_from_the_calibration_source_is_kept_out_of_calibration() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     // 2 x 16 held-out tokens span the first two 40-token documents at most: skip 2 + 1.
     assert!(run.status.success() && stderr.contains("corpus.txt also gives the held-out windows: calibration skips its first 2 documents"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn record_files_calibrate_through_their_text_field() {
+    let dir = temp("field");
+    let (model, _) = tiny_model_and_corpus(&dir);
+    let calib = dir.join("calib.jsonl");
+    let rows: Vec<String> = (0..6).map(|i| serde_json::json!({"content": TEXT.repeat(2 + i % 2), "id": i}).to_string()).collect();
+    std::fs::write(&calib, rows.join("\n")).expect("jsonl");
+    let out = dir.join("pruned");
+    let (m, c, o) = (model.to_str().expect("utf8"), calib.to_str().expect("utf8"), out.to_str().expect("utf8"));
+    let base = ["prune", "--model", m, "--method", "magnitude", "--sparsity", "0.5", "--calib", c, "--nsamples", "2", "--seqlen", "16", "--out", o];
+    let missing = secateurs(&base);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("row 0 has no text field 'text' (fields: content, id)"), "{}", String::from_utf8_lossy(&missing.stderr));
+    let mut args = base.to_vec();
+    args.extend(["--text-field", "content", "--recon", "br", "--epochs", "1", "--errors-at", "end"]);
+    let run = secateurs(&args);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).expect("run.json")).expect("json");
+    assert_eq!(record["config"]["text_field"], "content");
+    assert_eq!(record["config"]["errors_every_epoch"], false);
     let _ = std::fs::remove_dir_all(&dir);
 }
