@@ -7,6 +7,7 @@ mod inspect;
 mod options;
 mod progress;
 mod prune;
+mod verify;
 mod windows;
 
 use std::path::PathBuf;
@@ -39,6 +40,12 @@ enum Command {
     Prune(Box<prune::PruneArgs>),
     /// Evaluate a checkpoint: perplexity protocols, zero-shot tasks, reconstruction error.
     Eval(eval::EvalArgs),
+    /// Re-measure a pruned checkpoint against its sparsity.json (per-linear sparsity,
+    /// N:M compliance); exits non-zero on any mismatch.
+    Verify {
+        /// The pruned checkpoint directory (with sparsity.json).
+        dir: PathBuf,
+    },
     /// Generate calibration text with the dense model itself (JSON Lines).
     GenerateCalib(generate::GenerateArgs),
 }
@@ -68,6 +75,11 @@ fn run() -> anyhow::Result<ExitCode> {
         Some(Command::Prune(args)) => prune::run(&args)?,
         Some(Command::Eval(args)) => eval::run(&args)?,
         Some(Command::GenerateCalib(args)) => generate::run(&args)?,
+        Some(Command::Verify { dir }) => {
+            if !verify::run(&dir)? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;

@@ -243,3 +243,31 @@ fn record_files_calibrate_through_their_text_field() {
     assert_eq!(record["config"]["errors_every_epoch"], false);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn verify_accepts_an_honest_checkpoint_and_names_a_tampered_linear() {
+    let dir = temp("verify");
+    let (model, corpus) = tiny_model_and_corpus(&dir);
+    let out = dir.join("pruned");
+    let (m, c, o) = (model.to_str().expect("utf8"), corpus.to_str().expect("utf8"), out.to_str().expect("utf8"));
+    let run = secateurs(&["prune", "--model", m, "--method", "wanda", "--sparsity", "0.5", "--pattern", "2:4", "--calib", c, "--nsamples", "2", "--seqlen", "16", "--out", o]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let ok = secateurs(&["verify", o]);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success() && stdout.contains("model.layers.1.mlp.down_proj") && stdout.contains(" ok"), "{stdout}");
+
+    let file = out.join("model.safetensors");
+    let mut tensors = Tensor::read_safetensors(&file).expect("read");
+    for (name, tensor) in &mut tensors {
+        if name == "model.layers.0.mlp.down_proj.weight" {
+            *tensor = tensor.ones_like();
+        }
+    }
+    Tensor::write_safetensors(&tensors, &file).expect("write");
+    let bad = secateurs(&["verify", o]);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success(), "tampered checkpoint must fail");
+    assert!(stderr.contains("mismatch: model.layers.0.mlp.down_proj: recorded 0.500000, measured 0.000000"), "{stderr}");
+    assert!(stderr.contains("mismatch: model.layers.0.mlp.down_proj: not 2:4"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
