@@ -63,14 +63,12 @@ fn prune(root: &Path, venv: &Venv) -> Result<()> {
     std::fs::create_dir_all(&out)?;
     let model = root.join("assets/models/smollm2-135m");
     let (calib, heldout) = (root.join("assets/corpora/brown.txt"), root.join("assets/corpora/enwiki.txt"));
-    if process::cargo(root, &["build", "--quiet", "--package", "secateurs-cli"])? != std::process::ExitCode::SUCCESS {
-        bail!("building secateurs failed");
-    }
+    let secateurs = process::secateurs(root)?;
     // Ours twice: with the per-epoch learning curve (the default) and with errors
     // measured only at the end, which is all the PyTorch implementation computes.
     for (name, errors_at) in [("ours", "every-epoch"), ("ours-errors-at-end", "end")] {
         eprintln!("xtask: secateurs prune (SparseGPT, BR+GP, errors {errors_at})");
-        let mut ours = std::process::Command::new(root.join("target/debug/secateurs"));
+        let mut ours = secateurs();
         ours.args(["prune", "--method", "sparsegpt", "--sparsity", "0.5", "--recon", "br", "--gp", "--seed", "0", "--errors-at", errors_at])
             .arg("--model").arg(&model).arg("--calib").arg(&calib).arg("--heldout").arg(&heldout).arg("--out").arg(out.join(name));
         for (flag, value) in PROTOCOL {
@@ -128,12 +126,9 @@ fn generate(root: &Path, venv: &Venv) -> Result<()> {
     let out = root.join("target").join("bench-generate");
     std::fs::create_dir_all(&out)?;
     let model = root.join("assets/models/smollm2-135m");
-    if process::cargo(root, &["build", "--quiet", "--package", "secateurs-cli"])? != std::process::ExitCode::SUCCESS {
-        bail!("building secateurs failed");
-    }
     let (count, max_len, batch) = GENERATE;
     eprintln!("xtask: secateurs generate-calib ({count} texts, max {max_len} tokens, batch {batch})");
-    let ours = std::process::Command::new(root.join("target/debug/secateurs"))
+    let ours = process::secateurs(root)?()
         .args(["generate-calib", "--count", count, "--max-len", max_len, "--batch", batch, "--seed", "0"])
         .arg("--model").arg(&model).arg("--out").arg(out.join("generated.jsonl"))
         .output()?;

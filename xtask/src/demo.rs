@@ -5,20 +5,14 @@
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use crate::process;
 
 /// Runs the demo; the pruned checkpoint and its records land in `target/demo/`.
 pub fn run(root: &Path) -> Result<()> {
-    if process::cargo(root, &["build", "--quiet", "--package", "secateurs-cli"])? != std::process::ExitCode::SUCCESS {
-        bail!("building secateurs failed");
-    }
-    let secateurs = |args: &[&str]| -> Result<()> {
-        let mut command = std::process::Command::new(root.join("target/debug/secateurs"));
-        command.current_dir(root).args(args);
-        process::run(&mut command)
-    };
+    let command = process::secateurs(root)?;
+    let secateurs = |args: &[&str]| process::run(command().args(args));
     let model = "assets/models/smollm2-135m";
     let out = "target/demo/smollm2-wanda-br-gp";
     secateurs(&[

@@ -39,3 +39,17 @@ pub fn cargo(root: &Path, args: &[&str]) -> Result<ExitCode> {
         None => ExitCode::FAILURE,
     })
 }
+
+/// Builds the `secateurs` binary (dev profile) and returns a maker of commands for
+/// it, each run from the workspace root.
+pub fn secateurs(root: &Path) -> Result<impl Fn() -> Command> {
+    if cargo(root, &["build", "--quiet", "--package", "secateurs-cli"])? != ExitCode::SUCCESS {
+        bail!("building secateurs failed");
+    }
+    let (binary, root) = (root.join("target/debug/secateurs"), root.to_owned());
+    Ok(move || {
+        let mut command = Command::new(&binary);
+        command.current_dir(&root);
+        command
+    })
+}

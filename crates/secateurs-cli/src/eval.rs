@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use secateurs_data::{HubFile, TextSource, Windows, read_records};
+use secateurs_data::{TextSource, Windows, read_records};
 use secateurs_eval::{Accuracy, Protocol, Question, Resident, analogy_questions, evaluate, task};
 use secateurs_model::Model;
 use serde_json::{Value, json};
@@ -67,15 +67,6 @@ pub struct EvalArgs {
     out: Option<PathBuf>,
 }
 
-impl EvalArgs {
-    fn local_path(&self, source: &str) -> anyhow::Result<PathBuf> {
-        match HubFile::parse(source) {
-            Some(file) => Ok(file?.resolve(self.hub_cache.as_deref(), std::env::var("HF_ENDPOINT").ok().as_deref())?),
-            None => Ok(PathBuf::from(source)),
-        }
-    }
-}
-
 fn bar(len: usize, prefix: String, unit: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     let template = format!("{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {unit} (ETA {{eta}})");
@@ -117,7 +108,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         let seqlen = args.seqlen.min(max_positions);
         let w = protocol_windows(args, &protocol, tokenizer, seqlen)?;
         let progress = bar(w.len(), format!("ppl {}", protocol.name), "windows");
-        let nll = secateurs_eval::window_nll(&model, &windows::tensor(&w), args.batch as i64, &mut |done, _| progress.set_position(done as u64))?;
+        let nll = secateurs_eval::window_nll(&resident, &windows::tensor(&w), args.batch as i64, &mut |done, _| progress.set_position(done as u64));
         progress.finish_and_clear();
         eprintln!("{}: {} windows x {seqlen} tokens, {:.1} s", protocol.name, w.len(), started.elapsed().as_secs_f64());
         table.push((protocol.name.clone(), "ppl".into(), format!("{:.4}", nll.perplexity()), "-".into()));
@@ -178,7 +169,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
 
 /// The windows a protocol prescribes.
 fn protocol_windows(args: &EvalArgs, protocol: &Protocol, tokenizer: &Tokenizer, seqlen: usize) -> anyhow::Result<Windows> {
-    let path = args.local_path(&protocol.source)?;
+    let path = windows::local_path(&protocol.source, args.hub_cache.as_deref())?;
     let mut source = TextSource::open_field(&path, &protocol.field)?;
     if let Some(rows) = protocol.max_rows {
         source.documents.truncate(rows);
@@ -203,7 +194,7 @@ fn task_questions(args: &EvalArgs, name: &str, local: Option<&str>) -> anyhow::R
     let task = task(name)?;
     let path = match local {
         Some(path) => PathBuf::from(path),
-        None => args.local_path(&format!("hf:{}/{}", task.repo, task.file))?,
+        None => windows::local_path(&format!("hf:{}/{}", task.repo, task.file), args.hub_cache.as_deref())?,
     };
     let rows: Vec<Value> = read_records(&path)?;
     Ok((task.questions(&rows, args.limit)?, task.version, rows.len()))

@@ -8,14 +8,21 @@ use anyhow::Context;
 use secateurs_data::{TextSource, Windows};
 use tokenizers::Tokenizer;
 
-/// Opens a text source given as a path or as `hf:OWNER/NAME/PATH[@REV]` (from the
-/// local hub cache, else downloaded), taking `field` from record files.
+/// The local path of a source given as a path or as `hf:OWNER/NAME/PATH[@REV]` (found
+/// in the hub cache — `hub_cache` or the default one — else downloaded from
+/// `$HF_ENDPOINT` or huggingface.co).
+pub fn local_path(source: &str, hub_cache: Option<&std::path::Path>) -> anyhow::Result<PathBuf> {
+    match secateurs_data::HubFile::parse(source) {
+        Some(file) => Ok(file?.resolve(hub_cache, std::env::var("HF_ENDPOINT").ok().as_deref())?),
+        None => Ok(PathBuf::from(source)),
+    }
+}
+
+/// Opens a text source given as a path or a hub file (see [`local_path`]), taking
+/// `field` from record files.
 pub fn open_source(source: &std::path::Path, field: &str) -> anyhow::Result<TextSource> {
     let text = source.to_string_lossy();
-    let path = match secateurs_data::HubFile::parse(&text) {
-        Some(file) => file?.resolve(None, std::env::var("HF_ENDPOINT").ok().as_deref())?,
-        None => source.to_owned(),
-    };
+    let path = local_path(&text, None)?;
     let mut opened = TextSource::open_field(&path, field)?;
     if text.starts_with("hf:") {
         opened.name = text.into_owned();

@@ -2,15 +2,14 @@
 //! sequence (no BOS added, no overlap), `T − 1` tokens predicted per window, windows
 //! run in batches; ppl = exp(mean NLL over every predicted token).
 
-use secateurs_model::Model;
 use tch::{Kind, Tensor};
 
-use crate::{Error, NllSum, Resident, next_token_nll};
+use crate::{NllSum, Resident, next_token_nll};
 
-/// The summed next-token NLL of `model` over windows `ids: [n, T]`, `batch` windows
-/// at a time; `on_batch(done, total)` reports progress.
-pub fn window_nll(model: &Model, ids: &Tensor, batch: i64, on_batch: &mut dyn FnMut(i64, i64)) -> Result<NllSum, Error> {
-    let resident = Resident::load(model)?;
+/// The summed next-token NLL of a resident model over windows `ids: [n, T]`, `batch`
+/// windows at a time; `on_batch(done, total)` reports progress.
+pub fn window_nll(resident: &Resident<'_>, ids: &Tensor, batch: i64, on_batch: &mut dyn FnMut(i64, i64)) -> NllSum {
+    let model = resident.model;
     let n = ids.size()[0];
     let batch = batch.max(1);
     let mut total = NllSum::default();
@@ -21,5 +20,5 @@ pub fn window_nll(model: &Model, ids: &Tensor, batch: i64, on_batch: &mut dyn Fn
         total = total + next_token_nll(&logits, &chunk, None);
         on_batch(start + rows, n);
     }
-    Ok(total)
+    total
 }

@@ -38,7 +38,7 @@ fn perplexity_matches_transformers_within_a_tenth_of_a_percent() {
     let (seqlen, count) = (expected["seqlen"].as_u64().expect("seqlen") as usize, expected["windows"].as_u64().expect("windows") as usize);
     let windows = Windows::contiguous(&stream, seqlen, count, &source.name).expect("windows");
     let ids = Tensor::from_slice(windows.ids()).view([count as i64, seqlen as i64]);
-    let nll = window_nll(&model, &ids, 4, &mut |_, _| {}).expect("nll");
+    let nll = window_nll(&Resident::load(&model).expect("blocks"), &ids, 4, &mut |_, _| {});
     let theirs = expected["ppl"].as_f64().expect("ppl");
     assert_eq!(nll.tokens, (count * (seqlen - 1)) as i64);
     let relative = (nll.perplexity() - theirs).abs() / theirs;

@@ -122,7 +122,7 @@ impl Stream {
 
     /// Bytes held.
     pub fn bytes(&self) -> u64 {
-        (self.rows * self.row_shape[0] * self.row_shape[1]) as u64 * self.kind.elt_size_in_bytes() as u64
+        self.rows as u64 * self.row_bytes() as u64
     }
 
     fn row_bytes(&self) -> usize {
@@ -162,6 +162,7 @@ impl Stream {
     pub fn write(&mut self, start: i64, batch: &Tensor) -> Result<(), Error> {
         let _guard = tch::no_grad_guard();
         let count = batch.size()[0];
+        let offset = start as u64 * self.row_bytes() as u64;
         let batch = batch.detach().to_kind(self.kind);
         match &mut self.store {
             Store::Memory(t) => {
@@ -172,7 +173,6 @@ impl Stream {
                 let host = batch.to_device(Device::Cpu).contiguous();
                 let mut bytes = vec![0u8; host.numel() * self.kind.elt_size_in_bytes()];
                 host.copy_data_u8(&mut bytes, host.numel());
-                let offset = start as u64 * ((self.row_shape[0] * self.row_shape[1]) as u64 * self.kind.elt_size_in_bytes() as u64);
                 file.write_all_at(&bytes, offset).map_err(|e| Error::io(path, e))?;
             }
         }
