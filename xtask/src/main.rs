@@ -10,6 +10,8 @@
 //! - `test [ARGS]`: setup, fetch, then `cargo test --workspace [ARGS]`.
 //! - `demo`: setup, fetch, then prune the embedded model (Wanda + BR+GP) and compare
 //!   dense and pruned perplexity.
+//! - `reproduce [--quick]`: the paper's grid on the embedded model; tables and
+//!   figures under `docs/results/` (`--quick`: a tiny protocol under `target/`).
 //! - `fixtures`: regenerate the parity fixtures with transformers.
 //! - `bench sparse|prune|generate`: ours against PyTorch / transformers, side by side.
 
@@ -20,6 +22,7 @@ mod demo;
 mod fsutil;
 mod packages;
 mod process;
+mod reproduce;
 #[cfg(test)]
 mod tidy;
 mod venv;
@@ -36,6 +39,9 @@ commands:
                    (--verify re-hashes every asset file against the manifest)
   test [ARGS...]   setup + fetch + `cargo test --workspace ARGS...`
   demo             setup + fetch + prune the embedded model (Wanda, BR+GP) and compare perplexity
+  reproduce [--quick] [--model DIR] [--calib SRC...] [--heldout SRC] [--eval SRC...] [--out DIR]
+                   the paper's grid (magnitude/Wanda/SparseGPT x LR/BR/BR+GP/BR+GP+CR, self-generated
+                   data for SparseGPT): runs under target/reproduce, tables in docs/results/
   fixtures         regenerate fixtures/parity with transformers (fixtures/gen_parity.py)
   bench sparse [--repeats N] | bench prune | bench generate
                    ours vs PyTorch / transformers, side by side (pruners, a whole prune, generation)
@@ -86,6 +92,12 @@ fn run() -> Result<ExitCode> {
             let venv = venv::ensure(&cache, &root)?;
             assets::ensure(&cache, &root, &venv, false)?;
             demo::run(&root)?;
+        }
+        ("reproduce", flags) => {
+            let options = reproduce::Options::parse(flags)?;
+            let venv = venv::ensure(&cache, &root)?;
+            assets::ensure(&cache, &root, &venv, false)?;
+            reproduce::run(&root, &options)?;
         }
         ("fixtures", []) => {
             let venv = venv::ensure(&cache, &root)?;

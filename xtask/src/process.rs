@@ -1,6 +1,6 @@
 //! Running child processes with the command line in every error.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
@@ -40,13 +40,18 @@ pub fn cargo(root: &Path, args: &[&str]) -> Result<ExitCode> {
     })
 }
 
-/// Builds the `secateurs` binary (dev profile) and returns a maker of commands for
-/// it, each run from the workspace root.
-pub fn secateurs(root: &Path) -> Result<impl Fn() -> Command> {
+/// Builds the `secateurs` binary (dev profile) and returns its path.
+pub fn build_secateurs(root: &Path) -> Result<PathBuf> {
     if cargo(root, &["build", "--quiet", "--package", "secateurs-cli"])? != ExitCode::SUCCESS {
         bail!("building secateurs failed");
     }
-    let (binary, root) = (root.join("target/debug/secateurs"), root.to_owned());
+    Ok(root.join("target/debug/secateurs"))
+}
+
+/// Builds the `secateurs` binary and returns a maker of commands for it, each run
+/// from the workspace root.
+pub fn secateurs(root: &Path) -> Result<impl Fn() -> Command> {
+    let (binary, root) = (build_secateurs(root)?, root.to_owned());
     Ok(move || {
         let mut command = Command::new(&binary);
         command.current_dir(&root);

@@ -15,7 +15,7 @@ use tch::{Kind, Tensor};
 
 use crate::optim::{AdamW, LossScale, linear_decay};
 use crate::params::Params;
-use crate::record::{BlockRecord, Errors, LinearRecord, Report, WindowRecord};
+use secateurs_records::{BlockRecord, Errors, LinearRecord, Report, WindowRecord};
 use crate::schedule::{Window, schedule};
 use crate::stream::{Placement, Stream, micro_batches};
 use crate::{Error, Granularity, Propagation, ReconConfig, memory};

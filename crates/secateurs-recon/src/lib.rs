@@ -33,7 +33,6 @@ mod error;
 pub mod memory;
 mod optim;
 mod params;
-mod record;
 mod schedule;
 mod stream;
 
@@ -41,6 +40,6 @@ pub use config::{Granularity, Propagation, ReconConfig};
 pub use driver::{Data, Job, Observer, Quiet, StreamOptions, forward_window, run};
 pub use error::Error;
 pub use optim::{AdamW, LossScale, Moments, linear_decay};
-pub use record::{BlockRecord, Errors, LinearRecord, Report, WindowRecord};
+pub use secateurs_records::{BlockRecord, Errors, LinearRecord, Report, WindowRecord};
 pub use schedule::{Window, schedule};
 pub use stream::{Placement, Stream, micro_batches};

@@ -1,11 +1,11 @@
-//! What a run records, window by window and block by block — serialisable, so the
-//! CLI writes it into `run.json` as it is.
+//! What the driver records, window by window and block by block — written into
+//! `run.json` as it is and read back by reports.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Reconstruction error (the paper's metric, against the dense stream) on the
 /// calibration windows and, when given, on the held-out windows.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Errors {
     /// On calibration windows.
     pub calib: f64,
@@ -14,7 +14,7 @@ pub struct Errors {
 }
 
 /// One reconstruction window.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowRecord {
     /// First and one-past-last block.
     pub blocks: [usize; 2],
@@ -37,7 +37,7 @@ pub struct WindowRecord {
 }
 
 /// One linear of a finished block.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinearRecord {
     /// Full tensor name prefix, e.g. `model.layers.3.mlp.down_proj`.
     pub name: String,
@@ -50,7 +50,7 @@ pub struct LinearRecord {
 }
 
 /// One finished block: measured when it advanced the streams.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BlockRecord {
     /// Block index.
     pub block: usize,
@@ -70,7 +70,7 @@ pub struct BlockRecord {
 }
 
 /// The whole run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// Every window in order.
     pub windows: Vec<WindowRecord>,
