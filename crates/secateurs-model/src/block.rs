@@ -51,6 +51,26 @@ impl Block {
         self.norms.iter_mut().map(|(name, norm)| (*name, norm))
     }
 
+    /// Every tensor of the block by name relative to it (`mlp.down_proj.weight`,
+    /// `input_layernorm.weight`, …), in its in-memory layout — e.g. to save and
+    /// restore a block's state.
+    pub fn tensors_mut(&mut self) -> Vec<(String, &mut Tensor)> {
+        let mut out = Vec::new();
+        for (name, linear) in &mut self.linears {
+            out.push((format!("{name}.weight"), &mut linear.weight));
+            if let Some(bias) = linear.bias.as_mut() {
+                out.push((format!("{name}.bias"), bias));
+            }
+        }
+        for (name, norm) in &mut self.norms {
+            out.push((format!("{name}.weight"), &mut norm.weight));
+            if let Some(bias) = norm.bias.as_mut() {
+                out.push((format!("{name}.bias"), bias));
+            }
+        }
+        out
+    }
+
     /// Moves every tensor of the block to `device`.
     pub fn to_device(&mut self, device: Device) {
         for (_, l) in &mut self.linears {

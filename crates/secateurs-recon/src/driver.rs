@@ -18,7 +18,8 @@ use crate::params::Params;
 use secateurs_records::{BlockRecord, Errors, LinearRecord, Report, WindowRecord};
 use crate::schedule::{Window, schedule};
 use crate::stream::{Placement, Stream, micro_batches};
-use crate::{Error, Granularity, Propagation, ReconConfig, memory};
+use crate::resume::{Resume, State};
+use crate::{Error, Granularity, Propagation, ReconConfig, Selection, memory};
 
 /// Where and how activation streams are kept.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +47,10 @@ pub struct Job<'a> {
     pub streams: StreamOptions,
     /// Mixed precision (fp16 autocast with loss scaling) for training on CUDA.
     pub autocast: bool,
+    /// Which linears to prune (the others stay dense, and are still trained).
+    pub selection: Selection,
+    /// Where to keep a resumable state (after every finished block), if anywhere.
+    pub resume: Option<Resume>,
 }
 
 /// Token windows `[n, T]` the run uses.
@@ -103,11 +108,34 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
     let mut calib = job.embed_pair("calib", &all_ids)?;
     let mut heldout = data.heldout.map(|ids| job.embed_pair("heldout", ids)).transpose()?;
 
-    let mut report = Report::default();
-    let mut work: Vec<Block> = Vec::new();
-    let mut dampings: BTreeMap<usize, Vec<Option<f64>>> = BTreeMap::new();
     let windows = schedule(model.num_blocks(), job.recon.window);
-    for (index, window) in windows.iter().enumerate() {
+    let saved = job.resume.as_ref().map(Resume::open).transpose()?.flatten();
+    let mut state = saved.unwrap_or_else(|| State {
+        key: job.resume.as_ref().map(|r| r.key.clone()).unwrap_or_default(),
+        next_window: 0,
+        report: Report::default(),
+        dampings: BTreeMap::new(),
+        finished: Vec::new(),
+        carried: Vec::new(),
+    });
+    let mut report = state.report.clone();
+    let mut dampings = state.dampings.clone();
+    let mut work: Vec<Block> = Vec::new();
+    if let Some(resume) = &job.resume {
+        // Replay what an earlier, interrupted run finished: the streams go through the
+        // saved blocks exactly as they went then.
+        for (i, file) in state.finished.iter().enumerate() {
+            let block = resume.load_block(model, i, file)?;
+            advance_streams(&mut calib, heldout.as_mut(), &block, &model.load_block(i)?, mb, &mut ctxs)?;
+            observer.streams_advanced(i, &calib.sparse, &calib.dense);
+            finished(block)?;
+        }
+        let first = windows.get(state.next_window).map_or(0, |w| w.blocks.start);
+        for (j, file) in state.carried.iter().enumerate() {
+            work.push(resume.load_block(model, first + j, file)?);
+        }
+    }
+    for (index, window) in windows.iter().enumerate().skip(state.next_window) {
         let window_started = Instant::now();
         while work.len() < window.blocks.len() {
             work.push(model.load_block(window.blocks.start + work.len())?);
@@ -199,15 +227,10 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
         }
         drop((gp_target, held_target, local_target));
 
+        let mut done = None;
         if let Some(advanced) = window.advances {
-            let block = work.remove(0);
-            let _guard = tch::no_grad_guard();
-            calib.sparse.map_in_place(mb, |x| block.forward(x, ctxs.get(x.size()[0])))?;
-            calib.dense.map_in_place(mb, |x| dense[0].forward(x, ctxs.get(x.size()[0])))?;
-            if let Some(h) = heldout.as_mut() {
-                h.sparse.map_in_place(mb, |x| block.forward(x, ctxs.get(x.size()[0])))?;
-                h.dense.map_in_place(mb, |x| dense[0].forward(x, ctxs.get(x.size()[0])))?;
-            }
+            let mut block = work.remove(0);
+            advance_streams(&mut calib, heldout.as_mut(), &block, &dense[0], mb, &mut ctxs)?;
             observer.streams_advanced(advanced, &calib.sparse, &calib.dense);
             let error = Errors {
                 calib: stream_distance(&calib, real, mb)?.mean(),
@@ -217,10 +240,22 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
             let block_record = job.block_record(&block, advanced, &record, error, dampings.remove(&advanced).unwrap_or_default());
             observer.block_done(&block_record);
             report.blocks.push(block_record);
-            finished(block)?;
+            if let Some(resume) = &job.resume {
+                state.finished.push(resume.save_finished(&mut block)?);
+            }
+            done = Some(block);
         }
         record.seconds = window_started.elapsed().as_secs_f64();
         report.windows.push(record);
+        if let Some(block) = done {
+            if let Some(resume) = &job.resume {
+                state.next_window = index + 1;
+                state.report = report.clone();
+                state.dampings = dampings.clone();
+                resume.save_state(&mut state, &mut work)?;
+            }
+            finished(block)?;
+        }
     }
     report.stream_bytes = calib.sparse.bytes() * 2 + heldout.as_ref().map_or(0, |h| h.sparse.bytes() * 2);
     report.estimated_peak_bytes = memory::estimate(&job.model.arch, &job.recon, calib.sparse.rows(), heldout.as_ref().map_or(0, |h| h.sparse.rows()), data.calib.size()[1], job.streams.kind, job.streams.micro_batch).total();
@@ -306,7 +341,13 @@ impl Job<'_> {
             let index = block.index;
             let mut block_masks = Vec::new();
             let mut block_dampings = Vec::new();
+            let prefix = format!("{}{index}.", self.model.arch.names().layers);
             for ((name, linear), st) in block.linears_mut().zip(block_stats) {
+                if !self.selection.prunes(&format!("{prefix}{name}")) {
+                    block_masks.push(Tensor::ones_like(&linear.weight).to_kind(Kind::Bool));
+                    block_dampings.push(None);
+                    continue;
+                }
                 let pruned = self.method.prune(&linear.weight, st, &self.spec).map_err(|source| Error::Prune { block: index, linear: name.into(), source })?;
                 linear.weight = pruned.weight;
                 block_masks.push(pruned.mask);
@@ -358,6 +399,17 @@ impl Job<'_> {
             linears,
         }
     }
+}
+
+/// Advances the calibration and held-out streams past one block: the sparse ones
+/// through the finished `block`, the dense ones through its dense original.
+fn advance_streams(calib: &mut Pair, heldout: Option<&mut Pair>, block: &Block, dense: &Block, mb: i64, ctxs: &mut Contexts) -> Result<(), Error> {
+    let _guard = tch::no_grad_guard();
+    for pair in std::iter::once(calib).chain(heldout) {
+        pair.sparse.map_in_place(mb, |x| block.forward(x, ctxs.get(x.size()[0])))?;
+        pair.dense.map_in_place(mb, |x| dense.forward(x, ctxs.get(x.size()[0])))?;
+    }
+    Ok(())
 }
 
 /// A window's blocks applied in order.

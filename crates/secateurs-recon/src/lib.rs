@@ -33,7 +33,9 @@ mod error;
 pub mod memory;
 mod optim;
 mod params;
+mod resume;
 mod schedule;
+mod selection;
 mod stream;
 
 pub use config::{Granularity, Propagation, ReconConfig};
@@ -41,5 +43,7 @@ pub use driver::{Data, Job, Observer, Quiet, StreamOptions, forward_window, run}
 pub use error::Error;
 pub use optim::{AdamW, LossScale, Moments, linear_decay};
 pub use secateurs_records::{BlockRecord, Errors, LinearRecord, Report, WindowRecord};
+pub use resume::Resume;
 pub use schedule::{Window, schedule};
+pub use selection::Selection;
 pub use stream::{Placement, Stream, micro_batches};

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use secateurs_model::{Block, Model};
-use secateurs_recon::{Data, Job, Observer, Placement, Quiet, ReconConfig, Report, Stream, StreamOptions, run};
+use secateurs_recon::{Data, Job, Observer, Placement, Quiet, ReconConfig, Report, Selection, Stream, StreamOptions, run};
 use secateurs_sparse::{SparsitySpec, measure, method};
 use tch::{Device, Kind, Tensor};
 
@@ -52,6 +52,8 @@ fn prune_observed(
         recon,
         streams: StreamOptions { placement: Placement::Device, kind: Kind::Float, micro_batch: 2 },
         autocast: false,
+        selection: Selection::all(),
+        resume: None,
     };
     tweak(&mut job);
     let mut blocks = Vec::new();
@@ -239,4 +241,89 @@ fn generated_windows_train_but_never_choose_masks_or_count_in_errors() {
     }
     assert!(differ, "training saw the generated windows");
     assert_eq!(mixed.report.windows[0].steps, 3 * 4, "3 epochs x 8 windows / batch 2");
+}
+
+/// Every tensor of two runs' blocks, compared bit for bit.
+fn assert_identical(a: &mut [Block], b: &mut [Block], label: &str) {
+    assert_eq!(a.len(), b.len(), "{label}: block count");
+    for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+        let index = x.index;
+        for ((name, p), (_, q)) in x.tensors_mut().into_iter().zip(y.tensors_mut()) {
+            assert!(p.equal(q), "{label}: block {index} {name} differs");
+        }
+    }
+}
+
+#[test]
+fn a_run_stopped_after_any_block_resumes_to_a_bit_identical_result() {
+    let model = fixture("llama");
+    let (calib, heldout) = (ids(&model, 4, 8, 11), ids(&model, 2, 8, 12));
+    let data = || Data { calib: &calib, heldout: Some(&heldout), generated: None };
+    let dir = std::env::temp_dir().join(format!("secateurs-resume-{}", std::process::id()));
+    let key = |epochs: &str| [("config.epochs".to_string(), epochs.to_string()), ("model".to_string(), "m".to_string())].into_iter().collect();
+    for technique in ["br+gp", "br+gp+cr"] {
+        let mut whole = prune(&model, "sparsegpt", technique, |_| {}, &calib, Some(&heldout));
+        for stop_after in [0, 1, model.num_blocks() - 1] {
+            let _ = std::fs::remove_dir_all(&dir);
+            let label = format!("{technique}, stopped after block {stop_after}");
+            let resume = secateurs_recon::Resume { dir: dir.clone(), key: key("3"), continue_run: false };
+            // The first attempt dies once block `stop_after` is handed over.
+            let method = method("sparsegpt").expect("method");
+            let mut recon = ReconConfig::preset(technique).expect("technique");
+            recon.epochs = 3;
+            recon.batch_size = 2;
+            let job = |resume: secateurs_recon::Resume| Job {
+                model: &model,
+                method,
+                spec: SparsitySpec::new(0.5, secateurs_sparse::Pattern::Unstructured, method.default_group()).expect("spec"),
+                recon: recon.clone(),
+                streams: StreamOptions { placement: Placement::Device, kind: Kind::Float, micro_batch: 2 },
+                autocast: false,
+                selection: Selection::all(),
+                resume: Some(resume),
+            };
+            let mut handed = 0;
+            let killed = run(&job(resume.clone()), &data(), &mut Quiet, &mut |_| {
+                handed += 1;
+                if handed > stop_after { Err(secateurs_recon::Error::Invalid("killed".into())) } else { Ok(()) }
+            });
+            assert!(killed.is_err(), "{label}: the first attempt stops");
+            // Without --resume a leftover state is refused; a changed key is refused by name.
+            let refused = run(&job(resume.clone()), &data(), &mut Quiet, &mut |_| Ok(())).expect_err("state present");
+            assert!(refused.to_string().contains("pass --resume"), "{label}: {refused}");
+            let other = secateurs_recon::Resume { key: key("4"), continue_run: true, ..resume.clone() };
+            let refused = run(&job(other), &data(), &mut Quiet, &mut |_| Ok(())).expect_err("other config");
+            assert!(refused.to_string().contains("config.epochs was 3, now 4"), "{label}: {refused}");
+            // Resumed: the same blocks, bit for bit, and the same records.
+            let mut blocks = Vec::new();
+            let report = run(&job(secateurs_recon::Resume { continue_run: true, ..resume.clone() }), &data(), &mut Quiet, &mut |b| {
+                blocks.push(b);
+                Ok(())
+            })
+            .expect("resumed");
+            assert_identical(&mut whole.blocks, &mut blocks, &label);
+            // Records agree to rounding (a float sum may round differently with another
+            // memory alignment; the weights above may not differ at all).
+            let errors = |r: &Report| r.blocks.iter().flat_map(|b| [b.error.calib, b.error_pruned.calib]).collect::<Vec<_>>();
+            for (a, b) in errors(&report).into_iter().zip(errors(&whole.report)) {
+                assert!((a - b).abs() <= 1e-12 * b.abs(), "{label}: records {a} vs {b}");
+            }
+            assert_eq!(report.windows.len(), whole.report.windows.len(), "{label}: windows");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ignored_linears_stay_dense_and_the_rest_are_pruned() {
+    let model = fixture("llama");
+    let calib = ids(&model, 4, 8, 13);
+    let selection = Selection::new(&["re:.*mlp.*".to_string()], &["down_proj".to_string()]).expect("selection");
+    let run = prune(&model, "wanda", "br", |job| job.selection = selection, &calib, None);
+    for record in &run.report.blocks {
+        for linear in &record.linears {
+            let pruned = linear.name.contains("mlp.") && !linear.name.ends_with("down_proj");
+            assert_eq!(linear.sparsity > 0.4, pruned, "{}: {}", linear.name, linear.sparsity);
+        }
+    }
 }
