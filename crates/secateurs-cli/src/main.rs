@@ -5,8 +5,11 @@ mod eval;
 mod generate;
 mod inspect;
 mod options;
+mod plan;
 mod progress;
 mod prune;
+mod recipe;
+mod report;
 mod verify;
 mod windows;
 
@@ -38,6 +41,11 @@ enum Command {
     /// Prune a checkpoint and reconstruct it (LR, BR, BR+GP, CR), writing a Hugging
     /// Face checkpoint with sparsity.json and run.json.
     Prune(Box<prune::PruneArgs>),
+    /// Estimate a prune's memory from the config alone (no weights loaded), split
+    /// between device and host, against what the machine has.
+    Plan(Box<plan::PlanArgs>),
+    /// Compare pruning runs: one table and one error-by-depth figure.
+    Report(report::ReportArgs),
     /// Evaluate a checkpoint: perplexity protocols, zero-shot tasks, reconstruction error.
     Eval(eval::EvalArgs),
     /// Re-measure a pruned checkpoint against its sparsity.json (per-linear sparsity,
@@ -74,6 +82,8 @@ fn run() -> anyhow::Result<ExitCode> {
         Some(Command::Inspect { dir }) => inspect::run(&dir)?,
         Some(Command::Prune(args)) => prune::run(&args)?,
         Some(Command::Eval(args)) => eval::run(&args)?,
+        Some(Command::Plan(args)) => plan::run(&args)?,
+        Some(Command::Report(args)) => report::run(&args)?,
         Some(Command::GenerateCalib(args)) => generate::run(&args)?,
         Some(Command::Verify { dir }) => {
             if !verify::run(&dir)? {

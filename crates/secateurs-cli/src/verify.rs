@@ -1,11 +1,13 @@
 //! `secateurs verify DIR`: re-measures a pruned checkpoint against its
 //! `sparsity.json` — every linear's fraction of exact zeros and, for N:M patterns,
-//! compliance in every group of M inputs — prints a table, and fails on any mismatch.
+//! compliance in every group of M inputs of every linear the run pruned (its
+//! `targets`/`ignore`) — prints a table, and fails on any mismatch.
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use secateurs_model::Model;
+use secateurs_recon::Selection;
 use secateurs_sparse::measure;
 use serde_json::Value;
 use tch::{Device, Kind};
@@ -24,6 +26,8 @@ pub fn run(dir: &Path) -> anyhow::Result<bool> {
         .with_context(|| format!("{} is not JSON", record_path.display()))?;
     let pattern = record["requested"]["pattern"].as_str().unwrap_or("unstructured");
     let n_of_m = pattern.split_once(':').and_then(|(n, m)| Some((n.parse::<i64>().ok()?, m.parse::<i64>().ok()?)));
+    let entries = |key: &str| -> Vec<String> { record["requested"][key].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default() };
+    let selection = Selection::new(&entries("targets"), &entries("ignore")).with_context(|| format!("{} has bad targets/ignore", record_path.display()))?;
     let linears = record["measured"]["linears"].as_array().with_context(|| format!("{} has no measured.linears", record_path.display()))?;
     let model = Model::open(dir, Kind::Float, Device::Cpu).with_context(|| format!("cannot open checkpoint {}", dir.display()))?;
     let mut mismatches = Vec::new();
@@ -39,9 +43,10 @@ pub fn run(dir: &Path) -> anyhow::Result<bool> {
             zeros += measured * numel;
             total += numel;
             let recorded = linears.iter().find(|l| l["name"] == full.as_str()).and_then(|l| l["sparsity"].as_f64());
+            // Linears the run left dense (targets/ignore) owe no pattern.
             let compliant = match n_of_m {
-                Some((n, m)) => Some(measure::satisfies_n_of_m(&linear.weight, n, m)?),
-                None => None,
+                Some((n, m)) if selection.prunes(&full) => Some(measure::satisfies_n_of_m(&linear.weight, n, m)?),
+                _ => None,
             };
             println!(
                 "{full:<48} {:>10} {measured:>10.6} {:>6}",

@@ -4,57 +4,15 @@
 //! exactly zero, and comes with sparsity.json and run.json; bad input is refused
 //! with a message naming the value at fault.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{TEXT, root, secateurs, temp, tiny_model_and_corpus};
 
 use secateurs_model::Model;
 use tch::{Device, Kind, Tensor};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("secateurs-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn secateurs(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_secateurs")).args(args).env_remove("LD_LIBRARY_PATH").output().expect("run secateurs")
-}
-
-const TEXT: &str = "the cat sat on the mat and the dog ran to the park while a bird sang in the old tree by the river";
-
-/// The tiny Llama fixture plus a word-level tokenizer over its 128-token vocabulary,
-/// and a corpus of documents in that vocabulary.
-fn tiny_model_and_corpus(dir: &Path) -> (PathBuf, PathBuf) {
-    let model = dir.join("model");
-    std::fs::create_dir_all(&model).expect("model dir");
-    for file in ["config.json", "model.safetensors"] {
-        std::fs::copy(root().join("fixtures/parity/llama").join(file), model.join(file)).expect("copy fixture");
-    }
-    let mut words: Vec<&str> = TEXT.split(' ').collect();
-    words.sort();
-    words.dedup();
-    let vocab: serde_json::Map<String, serde_json::Value> =
-        std::iter::once("[UNK]").chain(words.iter().copied()).enumerate().map(|(i, w)| (w.to_owned(), i.into())).collect();
-    let tokenizer = serde_json::json!({
-        "version": "1.0", "truncation": null, "padding": null, "added_tokens": [],
-        "normalizer": null, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": null, "decoder": null,
-        "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"},
-    });
-    std::fs::write(model.join("tokenizer.json"), tokenizer.to_string()).expect("tokenizer");
-    let corpus = dir.join("corpus.txt");
-    let documents: Vec<String> = (0..12).map(|i| {
-        let mut doc: Vec<&str> = TEXT.split(' ').collect();
-        doc.rotate_left(i % 7);
-        doc.join(" ").repeat(2)
-    }).collect();
-    std::fs::write(&corpus, documents.join("\n\n")).expect("corpus");
-    (model, corpus)
-}
 
 fn transformers_logits(dir: &Path, ids: &[i64]) -> Tensor {
     let script = r#"
@@ -128,7 +86,7 @@ fn bad_flags_are_refused_naming_the_value() {
     let o = out.to_str().expect("utf8");
     let cases: [(&[&str], &str); 5] = [
         (&["--method", "obs"], "unknown pruning method 'obs'; expected one of: magnitude, wanda, sparsegpt"),
-        (&["--method", "wanda", "--recon", "cr"], "unknown --recon 'cr'; expected one of: lr, br"),
+        (&["--method", "wanda", "--recon", "cr"], "unknown reconstruction 'cr'; expected one of: lr, br, br+gp, br+gp+cr"),
         (&["--method", "wanda", "--gp"], "need --recon br"),
         (&["--method", "wanda", "--streams", "gpu"], "expected one of: device, host, disk:<dir>"),
         (&["--method", "wanda", "--seqlen", "4000"], "no document longer than 4000 tokens"),

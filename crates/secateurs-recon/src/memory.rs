@@ -6,7 +6,8 @@
 //! block keeps for backward:
 //!
 //! ```text
-//! peak ≈ 2k·P                    working and dense copies of the window's blocks
+//! peak ≈ E                       embedding table and head (f32)
+//!      + 2k·P                    working and dense copies of the window's blocks
 //!      + 4k·P                    gradients, AdamW's two moments, early-stop snapshot
 //!      + k·Σ in²·4               pruner statistics (SparseGPT's Hessians)
 //!      + 3S + 3Sₕ (+ S local)    sparse and dense streams and the targets
@@ -22,6 +23,8 @@ use crate::{Propagation, ReconConfig};
 /// The parts of the estimate, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Estimate {
+    /// The embedding table and the head, resident for the whole run.
+    pub embeddings: u64,
     /// Working and dense block copies.
     pub blocks: u64,
     /// Gradients, optimiser moments and the early-stop snapshot.
@@ -37,7 +40,7 @@ pub struct Estimate {
 impl Estimate {
     /// The sum.
     pub fn total(&self) -> u64 {
-        self.blocks + self.optimiser + self.statistics + self.streams + self.activations
+        self.embeddings + self.blocks + self.optimiser + self.statistics + self.streams + self.activations
     }
 }
 
@@ -56,7 +59,9 @@ pub fn estimate(arch: &Arch, recon: &ReconConfig, calib: i64, heldout: i64, seql
     } else {
         0
     };
+    let tables = if arch.tied { 1 } else { 2 };
     Estimate {
+        embeddings: (tables * arch.vocab * arch.hidden) as u64 * 4,
         blocks: 2 * k * block,
         optimiser: if trains { 4 * k * block } else { 0 },
         statistics: k * shapes.iter().map(|([_, i], _)| (i * i) as u64 * 4).sum::<u64>(),
@@ -71,4 +76,82 @@ pub fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// Memory the machine can give, in bytes (`None` where unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Available {
+    /// Free memory of the compute device (`None` on the CPU, where it is the host's).
+    pub device: Option<u64>,
+    /// Available host memory.
+    pub host: Option<u64>,
+}
+
+/// Where the streams should live for a run with this estimate, leaving 10% headroom:
+/// on the device when everything fits there; else on the host when the rest fits on
+/// the device and the streams on the host; else on disk (in `disk_dir`).
+pub fn place_streams(estimate: &Estimate, on_cuda: bool, available: Available, disk_dir: &std::path::Path) -> crate::Placement {
+    use crate::Placement;
+    let fits = |need: u64, have: Option<u64>| have.is_none_or(|have| need as f64 <= 0.9 * have as f64);
+    let rest = estimate.total() - estimate.streams;
+    if !on_cuda {
+        return if fits(estimate.total(), available.host) { Placement::Device } else { Placement::Disk(disk_dir.to_owned()) };
+    }
+    if fits(estimate.total(), available.device) {
+        Placement::Device
+    } else if fits(rest, available.device) && fits(estimate.streams, available.host) {
+        Placement::Host
+    } else {
+        Placement::Disk(disk_dir.to_owned())
+    }
+}
+
+/// Available host memory (Linux `MemAvailable`), if known.
+pub fn available_host_bytes() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Placement;
+
+    const GB: u64 = 1 << 30;
+
+    fn estimate(streams: u64, rest: u64) -> Estimate {
+        Estimate { embeddings: 0, blocks: rest, optimiser: 0, statistics: 0, streams, activations: 0 }
+    }
+
+    #[test]
+    fn streams_go_where_they_fit() {
+        let disk = std::path::Path::new("/scratch");
+        let cuda = |device, host| place_streams(&estimate(20 * GB, 10 * GB), true, Available { device: Some(device * GB), host: Some(host * GB) }, disk);
+        assert_eq!(cuda(80, 64), Placement::Device, "everything fits on the GPU");
+        assert_eq!(cuda(24, 64), Placement::Host, "the rest fits on the GPU, the streams in RAM");
+        assert_eq!(cuda(24, 16), Placement::Disk(disk.into()), "neither");
+        let cpu = |host| place_streams(&estimate(20 * GB, 10 * GB), false, Available { device: None, host }, disk);
+        assert_eq!(cpu(Some(64 * GB)), Placement::Device);
+        assert_eq!(cpu(Some(16 * GB)), Placement::Disk(disk.into()));
+        assert_eq!(cpu(None), Placement::Device, "unknown memory: assume it fits");
+    }
+
+    #[test]
+    fn the_estimate_counts_what_training_adds() {
+        let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/parity/llama/config.json");
+        let arch = Arch::from_config(&secateurs_model::ModelConfig::from_file(&config).expect("config")).expect("arch");
+        let lr = estimate_for(&arch, "lr");
+        let br = estimate_for(&arch, "br+gp");
+        let cr = estimate_for(&arch, "br+gp+cr");
+        assert_eq!(lr.optimiser, 0);
+        assert_eq!(br.optimiser, 2 * br.blocks, "gradients, two moments and a snapshot per block copy pair");
+        assert_eq!(cr.blocks, 2 * br.blocks, "a CR window holds two blocks");
+        assert!(br.activations > 0 && lr.activations == 0);
+    }
+
+    fn estimate_for(arch: &Arch, technique: &str) -> Estimate {
+        estimate(arch, &ReconConfig::preset(technique).expect("preset"), 16, 8, 64, Kind::Float, 4)
+    }
 }
