@@ -303,8 +303,14 @@ pub struct CellResult {
     pub peak_rss_bytes: Option<u64>,
 }
 
-/// Perplexities (in the eval file's order of sources) and analogy accuracy.
-fn read_eval(path: &Path, sources: &[String]) -> Result<(Vec<(String, f64)>, Option<f64>)> {
+/// What one eval file says: perplexity per source (in the protocol's order) and
+/// analogy accuracy.
+struct Scores {
+    perplexity: Vec<(String, f64)>,
+    analogy: Option<f64>,
+}
+
+fn read_eval(path: &Path, sources: &[String]) -> Result<Scores> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let value: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
     let results = &value["results"];
@@ -314,16 +320,16 @@ fn read_eval(path: &Path, sources: &[String]) -> Result<(Vec<(String, f64)>, Opt
         let value = results[&name]["perplexity,none"].as_f64().with_context(|| format!("{} has no perplexity for {name}", path.display()))?;
         ppl.push((name, value));
     }
-    Ok((ppl, results["analogy"]["acc,none"].as_f64()))
+    Ok(Scores { perplexity: ppl, analogy: results["analogy"]["acc,none"].as_f64() })
 }
 
 fn write_results(runs: &Path, results: &Path, p: &Protocol, cells: &[Cell]) -> Result<PathBuf> {
-    let (dense_ppl, dense_analogy) = read_eval(&runs.join("dense.eval.json"), &p.eval)?;
+    let dense = read_eval(&runs.join("dense.eval.json"), &p.eval)?;
     let mut finished = Vec::new();
     let mut records = Vec::new();
     for cell in cells {
         let record = RunRecord::read(&runs.join(cell.name()))?;
-        let (perplexity, analogy) = read_eval(&runs.join(format!("{}.eval.json", cell.name())), &p.eval)?;
+        let Scores { perplexity, analogy } = read_eval(&runs.join(format!("{}.eval.json", cell.name())), &p.eval)?;
         let last = record.last_block().with_context(|| format!("{} finished no block", cell.name()))?;
         finished.push(CellResult {
             name: cell.name(),
@@ -358,7 +364,7 @@ fn write_results(runs: &Path, results: &Path, p: &Protocol, cells: &[Cell]) -> R
     }
     std::fs::write(results.join("cells.json"), serde_json::to_string_pretty(&finished)?).with_context(|| format!("cannot write {}", results.display()))?;
     let tables = results.join("tables.md");
-    std::fs::write(&tables, tables_markdown(p, &dense_ppl, dense_analogy, &finished)).with_context(|| format!("cannot write {}", tables.display()))?;
+    std::fs::write(&tables, tables_markdown(p, &dense.perplexity, dense.analogy, &finished)).with_context(|| format!("cannot write {}", tables.display()))?;
     Ok(tables)
 }
 

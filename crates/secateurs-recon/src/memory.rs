@@ -121,18 +121,18 @@ mod tests {
 
     const GB: u64 = 1 << 30;
 
-    fn estimate(streams: u64, rest: u64) -> Estimate {
+    fn parts(streams: u64, rest: u64) -> Estimate {
         Estimate { embeddings: 0, blocks: rest, optimiser: 0, statistics: 0, streams, activations: 0 }
     }
 
     #[test]
     fn streams_go_where_they_fit() {
         let disk = std::path::Path::new("/scratch");
-        let cuda = |device, host| place_streams(&estimate(20 * GB, 10 * GB), true, Available { device: Some(device * GB), host: Some(host * GB) }, disk);
+        let cuda = |device, host| place_streams(&parts(20 * GB, 10 * GB), true, Available { device: Some(device * GB), host: Some(host * GB) }, disk);
         assert_eq!(cuda(80, 64), Placement::Device, "everything fits on the GPU");
         assert_eq!(cuda(24, 64), Placement::Host, "the rest fits on the GPU, the streams in RAM");
         assert_eq!(cuda(24, 16), Placement::Disk(disk.into()), "neither");
-        let cpu = |host| place_streams(&estimate(20 * GB, 10 * GB), false, Available { device: None, host }, disk);
+        let cpu = |host| place_streams(&parts(20 * GB, 10 * GB), false, Available { device: None, host }, disk);
         assert_eq!(cpu(Some(64 * GB)), Placement::Device);
         assert_eq!(cpu(Some(16 * GB)), Placement::Disk(disk.into()));
         assert_eq!(cpu(None), Placement::Device, "unknown memory: assume it fits");
