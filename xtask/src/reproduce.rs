@@ -331,6 +331,10 @@ fn write_results(runs: &Path, results: &Path, p: &Protocol, cells: &[Cell]) -> R
         let record = RunRecord::read(&runs.join(cell.name()))?;
         let Scores { perplexity, analogy } = read_eval(&runs.join(format!("{}.eval.json", cell.name())), &p.eval)?;
         let last = record.last_block().with_context(|| format!("{} finished no block", cell.name()))?;
+        // A cell that did not prune what it was asked, or diverged, fails the grid.
+        if (record.measured_sparsity() - p.sparsity).abs() > 0.01 || !last.error.calib.is_finite() {
+            bail!("{}: measured sparsity {:.4} (asked {}), final-block error {}", cell.name(), record.measured_sparsity(), p.sparsity, last.error.calib);
+        }
         finished.push(CellResult {
             name: cell.name(),
             method: cell.method.into(),
