@@ -90,7 +90,8 @@ impl Plan {
 
     /// The memory estimate for `calib` (real + generated) and `heldout` windows.
     pub fn estimate(&self, calib: i64, heldout: i64) -> Estimate {
-        memory::estimate(&self.arch, &self.recon, calib, heldout, self.seqlen as i64, self.stream_kind, self.micro_batch)
+        let activations = memory::Activations { calib, heldout, seqlen: self.seqlen as i64, kind: self.stream_kind, micro_batch: self.micro_batch };
+        memory::estimate(&self.arch, &self.recon, self.method.needs, activations)
     }
 
     /// Free device memory and available host memory.
@@ -174,7 +175,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         ("embeddings and head", estimate.embeddings, true),
         ("block copies (working + dense)", estimate.blocks, true),
         ("gradients, AdamW moments, snapshot", estimate.optimiser, true),
-        ("pruner statistics (Hessians)", estimate.statistics, true),
+        ("pruner statistics", estimate.statistics, true),
         ("activation streams and targets", estimate.streams, streams_on_device),
         ("autograd activations (one micro-batch)", estimate.activations, true),
     ];
@@ -201,6 +202,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         println!("{:<42} {:>12}", "available", show(available.host));
     }
     let chosen = if plan.streams == "auto" { "chosen from this plan" } else { "as requested" };
-    println!("\nstreams on {} ({chosen}){}", placement.name(), if disk { format!(": {} on disk", gb(estimate.streams)) } else { String::new() });
+    let note = if !on_cuda && placement == Placement::Device { "the CPU's memory; " } else { "" };
+    println!("\nstreams on {} ({note}{chosen}){}", placement.name(), if disk { format!(": {} on disk", gb(estimate.streams)) } else { String::new() });
     Ok(())
 }

@@ -258,7 +258,14 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
         }
     }
     report.stream_bytes = calib.sparse.bytes() * 2 + heldout.as_ref().map_or(0, |h| h.sparse.bytes() * 2);
-    report.estimated_peak_bytes = memory::estimate(&job.model.arch, &job.recon, calib.sparse.rows(), heldout.as_ref().map_or(0, |h| h.sparse.rows()), data.calib.size()[1], job.streams.kind, job.streams.micro_batch).total();
+    let activations = memory::Activations {
+        calib: calib.sparse.rows(),
+        heldout: heldout.as_ref().map_or(0, |h| h.sparse.rows()),
+        seqlen: data.calib.size()[1],
+        kind: job.streams.kind,
+        micro_batch: job.streams.micro_batch,
+    };
+    report.estimated_peak_bytes = memory::estimate(&job.model.arch, &job.recon, job.method.needs, activations).total();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

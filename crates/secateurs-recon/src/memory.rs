@@ -9,13 +9,15 @@
 //! peak ≈ E                       embedding table and head (f32)
 //!      + 2k·P                    working and dense copies of the window's blocks
 //!      + 4k·P                    gradients, AdamW's two moments, early-stop snapshot
-//!      + k·Σ in²·4               pruner statistics (SparseGPT's Hessians)
+//!      + k·Σ in²·4               pruner statistics (SparseGPT's Hessians; Wanda
+//!                                keeps only input norms, magnitude nothing)
 //!      + 3S + 3Sₕ (+ S local)    sparse and dense streams and the targets
 //!      + k·A                     autograd activations of one micro-batch
 //! ```
 //! Streams placed on the host or on disk move their share off the device.
 
 use secateurs_model::Arch;
+use secateurs_sparse::Needs;
 use tch::Kind;
 
 use crate::{Propagation, ReconConfig};
@@ -44,9 +46,25 @@ impl Estimate {
     }
 }
 
-/// The estimate for a run: `calib` and `heldout` windows of `seqlen` tokens, streams
+/// The activations a run keeps: `calib` and `heldout` windows of `seqlen` tokens,
 /// stored in `kind`, `micro_batch` sequences per pass.
-pub fn estimate(arch: &Arch, recon: &ReconConfig, calib: i64, heldout: i64, seqlen: i64, kind: Kind, micro_batch: i64) -> Estimate {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Activations {
+    /// Calibration windows (real and generated).
+    pub calib: i64,
+    /// Held-out windows.
+    pub heldout: i64,
+    /// Tokens per window.
+    pub seqlen: i64,
+    /// Stream storage dtype.
+    pub kind: Kind,
+    /// Sequences per forward pass.
+    pub micro_batch: i64,
+}
+
+/// The estimate for a run of a pruner with these `needs`.
+pub fn estimate(arch: &Arch, recon: &ReconConfig, needs: Needs, a: Activations) -> Estimate {
+    let Activations { calib, heldout, seqlen, kind, micro_batch } = a;
     let k = recon.window as u64;
     let shapes = arch.linear_shapes();
     let params: i64 = shapes.iter().map(|([o, i], bias)| o * i + if *bias { *o } else { 0 }).sum::<i64>() + 4 * arch.hidden;
@@ -64,7 +82,7 @@ pub fn estimate(arch: &Arch, recon: &ReconConfig, calib: i64, heldout: i64, seql
         embeddings: (tables * arch.vocab * arch.hidden) as u64 * 4,
         blocks: 2 * k * block,
         optimiser: if trains { 4 * k * block } else { 0 },
-        statistics: k * shapes.iter().map(|([_, i], _)| (i * i) as u64 * 4).sum::<u64>(),
+        statistics: k * shapes.iter().map(|([_, i], _)| if needs.hessian { (i * i) as u64 * 4 } else if needs.input_sq_norm { *i as u64 * 8 } else { 0 }).sum::<u64>(),
         streams: 3 * stream(calib) + 3 * stream(heldout) + local,
         activations,
     }
@@ -149,9 +167,12 @@ mod tests {
         assert_eq!(br.optimiser, 2 * br.blocks, "gradients, two moments and a snapshot per block copy pair");
         assert_eq!(cr.blocks, 2 * br.blocks, "a CR window holds two blocks");
         assert!(br.activations > 0 && lr.activations == 0);
+        let wanda = estimate(&arch, &ReconConfig::preset("lr").expect("lr"), Needs { hessian: false, input_sq_norm: true }, Activations { calib: 16, heldout: 8, seqlen: 64, kind: Kind::Float, micro_batch: 4 });
+        assert!(wanda.statistics * 10 < lr.statistics, "Wanda keeps norms, not Hessians");
     }
 
     fn estimate_for(arch: &Arch, technique: &str) -> Estimate {
-        estimate(arch, &ReconConfig::preset(technique).expect("preset"), 16, 8, 64, Kind::Float, 4)
+        let hessian = Needs { hessian: true, input_sq_norm: false };
+        estimate(arch, &ReconConfig::preset(technique).expect("preset"), hessian, Activations { calib: 16, heldout: 8, seqlen: 64, kind: Kind::Float, micro_batch: 4 })
     }
 }
