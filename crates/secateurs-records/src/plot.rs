@@ -37,6 +37,12 @@ pub struct Chart<'a> {
 
 const SIZE: (u32, u32) = (900, 540);
 
+/// Distinct colours that read on white (matplotlib's tab10 order).
+const PALETTE: [(u8, u8, u8); 10] = [
+    (31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 103, 189),
+    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+];
+
 /// Draws `series` as lines with markers into the SVG file `path`.
 pub fn line_chart(path: &Path, chart: &Chart<'_>, series: &[Series]) -> Result<(), Error> {
     draw(path, chart, series).map_err(|e| Error::Plot { path: path.to_owned(), message: e.to_string() })
@@ -70,16 +76,23 @@ where
 {
     ctx.configure_mesh().x_desc(chart.x).y_desc(chart.y).label_style(("sans-serif", 14)).draw()?;
     for s in series {
-        let style = ShapeStyle { color: Palette99::pick(s.color).to_rgba(), filled: false, stroke_width: 2 };
+        let (r, g, b) = PALETTE[s.color % PALETTE.len()];
+        let style = ShapeStyle { color: RGBColor(r, g, b).to_rgba(), filled: false, stroke_width: 2 };
         let drawn = if s.dashed {
             ctx.draw_series(DashedLineSeries::new(s.points.clone(), 6, 4, style))?
         } else {
             ctx.draw_series(LineSeries::new(s.points.clone(), style))?
         };
-        drawn.label(s.label.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+        let dashed = s.dashed;
+        drawn.label(s.label.clone()).legend(move |(x, y)| {
+            // Three pieces: touching for a solid line, apart for a dashed one.
+            let [a, b, c] = if dashed { [(0, 5), (9, 14), (18, 22)] } else { [(0, 8), (8, 15), (15, 22)] };
+            let piece = |(from, to): (i32, i32)| PathElement::new(vec![(from, 0), (to, 0)], style);
+            EmptyElement::at((x, y)) + piece(a) + piece(b) + piece(c)
+        });
         ctx.draw_series(s.points.iter().map(|&p| Circle::new(p, 2, style.filled())))?;
     }
-    ctx.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).position(SeriesLabelPosition::UpperRight).draw()?;
+    ctx.configure_series_labels().background_style(WHITE.mix(0.9)).border_style(BLACK).position(SeriesLabelPosition::LowerRight).draw()?;
     Ok(())
 }
 
