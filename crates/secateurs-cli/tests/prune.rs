@@ -88,7 +88,7 @@ fn bad_flags_are_refused_naming_the_value() {
         (&["--method", "obs"], "unknown pruning method 'obs'; expected one of: magnitude, wanda, sparsegpt"),
         (&["--method", "wanda", "--recon", "cr"], "unknown reconstruction 'cr'; expected one of: lr, br, br+gp, br+gp+cr"),
         (&["--method", "wanda", "--gp"], "need --recon br"),
-        (&["--method", "wanda", "--streams", "gpu"], "expected one of: device, host, disk:<dir>"),
+        (&["--method", "wanda", "--streams", "gpu"], "unknown stream placement 'gpu'; expected one of: auto, device, host, disk:<dir>"),
         (&["--method", "wanda", "--seqlen", "4000"], "no document longer than 4000 tokens"),
     ];
     for (flags, message) in cases {
