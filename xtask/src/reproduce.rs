@@ -382,7 +382,8 @@ pub fn tables_markdown(p: &Protocol, dense_ppl: &[(String, f64)], dense_analogy:
         "Made by `cargo xtask reproduce{}`. Model {}; {} sparsity, unstructured; calibration {} × {} tokens from {} (seed {}); \
          held-out {} × {} tokens from the start of {}; BR/GP/CR with batch {} × {} epoch(s), lr 2e-4 decaying linearly to 0; \
          perplexity on the first {} windows of {} tokens of each evaluation text; analogy on {} questions (4 choices). \
-         Error = mean squared difference between the pruned and the dense model's output of the final block.\n",
+         Error = mean squared difference between the pruned and the dense model's output of the final block. \
+         Time = wall seconds of the prune alone (not the evaluation), on whatever else the machine was running.\n",
         if quick { " (non-default protocol, see protocol.json)" } else { "" },
         p.model, p.sparsity, p.nsamples, p.seqlen, p.calib.join(", "), p.seed, p.heldout_nsamples, p.seqlen, p.heldout,
         p.batch_size, p.epochs, p.eval_windows, p.eval_seqlen, p.analogy
