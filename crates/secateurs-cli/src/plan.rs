@@ -169,27 +169,25 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         plan.method.name, plan.spec.sparsity, plan.spec.pattern.name(), plan.recon.name(), plan.recon.window, plan.recon.epochs, plan.seqlen, plan.micro_batch, super::options::kind_name(plan.stream_kind)
     );
     let on_cuda = plan.device.is_cuda();
-    let streams_on_device = !on_cuda || placement == Placement::Device;
     let gb = |b: u64| format!("{:.3} GB", b as f64 / 1e9);
-    let rows = [
-        ("embeddings and head", estimate.embeddings, true),
-        ("block copies (working + dense)", estimate.blocks, true),
-        ("gradients, AdamW moments, snapshot", estimate.optimiser, true),
-        ("pruner statistics", estimate.statistics, true),
-        ("activation streams and targets", estimate.streams, streams_on_device),
-        ("autograd activations (one micro-batch)", estimate.activations, true),
-    ];
+    // (device, host) bytes of the streams: on the CPU the device's memory is the host's.
     let disk = matches!(placement, Placement::Disk(_));
+    let streams = match &placement {
+        Placement::Disk(_) => (0, 0),
+        Placement::Host if on_cuda => (0, estimate.streams),
+        _ => (estimate.streams, 0),
+    };
+    let rows = [
+        ("embeddings and head", (estimate.embeddings, 0)),
+        ("block copies (working + dense)", (estimate.blocks, 0)),
+        ("gradients, AdamW moments, snapshot", (estimate.optimiser, 0)),
+        ("pruner statistics", (estimate.statistics, 0)),
+        ("activation streams and targets", streams),
+        ("autograd activations (one micro-batch)", (estimate.activations, 0)),
+    ];
     let (mut device_total, mut host_total) = (0, 0);
     println!("\n{:<42} {:>12} {:>12}", "", if on_cuda { "device" } else { "memory" }, if on_cuda { "host" } else { "" });
-    for (name, bytes, on_device) in rows {
-        let (d, h) = if disk && name.starts_with("activation streams") {
-            (0, 0)
-        } else if on_device || !on_cuda {
-            (bytes, 0)
-        } else {
-            (0, bytes)
-        };
+    for (name, (d, h)) in rows {
         device_total += d;
         host_total += h;
         println!("{name:<42} {:>12} {:>12}", gb(d), if on_cuda { gb(h) } else { String::new() });

@@ -118,8 +118,8 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
         finished: Vec::new(),
         carried: Vec::new(),
     });
-    let mut report = state.report.clone();
-    let mut dampings = state.dampings.clone();
+    // `state` is the run's progress itself (records, dampings, finished blocks), so a
+    // resumable state is written as it is.
     let mut work: Vec<Block> = Vec::new();
     if let Some(resume) = &job.resume {
         // Replay what an earlier, interrupted run finished: the streams go through the
@@ -142,7 +142,7 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
         }
         let dense: Vec<Block> = window.blocks.clone().map(|i| model.load_block(i)).collect::<Result<_, _>>()?;
 
-        let masks = job.prune_window(&mut work, &calib.sparse, real, &mut ctxs, &mut dampings)?;
+        let masks = job.prune_window(&mut work, &calib.sparse, real, &mut ctxs, &mut state.dampings)?;
         let forward_dense = |x: &Tensor, ctx: &BlockCtx| forward_window(&dense, x, ctx);
         let gp_target = map_stream("target", &calib.dense, job, &mut ctxs, forward_dense)?;
         let held_target = heldout.as_ref().map(|h| map_stream("heldout-target", &h.dense, job, &mut ctxs, forward_dense)).transpose()?;
@@ -237,26 +237,25 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
                 heldout: heldout.as_ref().map(|h| stream_distance(h, h.sparse.rows(), mb).map(|e| e.mean())).transpose()?,
             };
             record.seconds = window_started.elapsed().as_secs_f64();
-            let block_record = job.block_record(&block, advanced, &record, error, dampings.remove(&advanced).unwrap_or_default());
+            let block_record = job.block_record(&block, advanced, &record, error, state.dampings.remove(&advanced).unwrap_or_default());
             observer.block_done(&block_record);
-            report.blocks.push(block_record);
+            state.report.blocks.push(block_record);
             if let Some(resume) = &job.resume {
                 state.finished.push(resume.save_finished(&mut block)?);
             }
             done = Some(block);
         }
         record.seconds = window_started.elapsed().as_secs_f64();
-        report.windows.push(record);
+        state.report.windows.push(record);
         if let Some(block) = done {
             if let Some(resume) = &job.resume {
                 state.next_window = index + 1;
-                state.report = report.clone();
-                state.dampings = dampings.clone();
                 resume.save_state(&mut state, &mut work)?;
             }
             finished(block)?;
         }
     }
+    let mut report = state.report;
     report.stream_bytes = calib.sparse.bytes() * 2 + heldout.as_ref().map_or(0, |h| h.sparse.bytes() * 2);
     let activations = memory::Activations {
         calib: calib.sparse.rows(),
