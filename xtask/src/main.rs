@@ -39,9 +39,10 @@ commands:
                    (--verify re-hashes every asset file against the manifest)
   test [ARGS...]   setup + fetch + `cargo test --workspace ARGS...`
   demo             setup + fetch + prune the embedded model (Wanda, BR+GP) and compare perplexity
-  reproduce [--quick] [--model DIR] [--calib SRC...] [--heldout SRC] [--eval SRC...] [--out DIR]
+  reproduce [--quick] [--keep-checkpoints] [--model DIR] [--calib SRC...] [--heldout SRC] [--eval SRC...] [--out DIR]
                    the paper's grid (magnitude/Wanda/SparseGPT x LR/BR/BR+GP/BR+GP+CR, self-generated
-                   data for SparseGPT): runs under target/reproduce, tables in docs/results/
+                   data for SparseGPT): runs under target/reproduce, tables in docs/results/;
+                   each cell's weights are removed once evaluated unless --keep-checkpoints
   fixtures         regenerate fixtures/parity with transformers (fixtures/gen_parity.py)
   bench sparse [--repeats N] | bench prune | bench generate
                    ours vs PyTorch / transformers, side by side (pruners, a whole prune, generation)

@@ -7,7 +7,9 @@
 //! analogy task), run by a copy of the binary taken at the start, so rebuilding the
 //! workspace meanwhile cannot change a running grid. Finished cells are kept: a rerun
 //! with the same protocol only runs what is missing and rewrites the tables. A
-//! different protocol in the same output folder is refused.
+//! different protocol in the same output folder is refused. Once a cell is evaluated
+//! its weights are removed (13 checkpoints of even SmolLM2 are 7 GB); its records,
+//! report and masks' sparsity stay. `--keep-checkpoints` keeps the weights.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -119,19 +121,22 @@ pub struct Options {
     pub runs: PathBuf,
     /// Where tables and figures go.
     pub results: PathBuf,
+    /// Keep each cell's weights after its evaluation.
+    pub keep_checkpoints: bool,
 }
 
 impl Options {
-    /// Parses `[--quick] [--model DIR] [--calib SRC...] [--heldout SRC] [--eval SRC...] [--out DIR]`.
+    /// Parses `[--quick] [--keep-checkpoints] [--model DIR] [--calib SRC...] [--heldout SRC] [--eval SRC...] [--out DIR]`.
     pub fn parse(args: &[String]) -> Result<Self> {
         let quick = args.iter().any(|a| a == "--quick");
+        let keep_checkpoints = args.iter().any(|a| a == "--keep-checkpoints");
         let mut protocol = if quick { Protocol::quick() } else { Protocol::full() };
         let (mut runs, mut results) = if quick {
             (PathBuf::from("target/reproduce-quick"), PathBuf::from("target/reproduce-quick/results"))
         } else {
             (PathBuf::from("target/reproduce"), PathBuf::from("docs/results"))
         };
-        let mut rest = args.iter().filter(|a| *a != "--quick").peekable();
+        let mut rest = args.iter().filter(|a| *a != "--quick" && *a != "--keep-checkpoints").peekable();
         while let Some(flag) = rest.next() {
             let mut values = Vec::new();
             while let Some(v) = rest.next_if(|v| !v.starts_with("--")) {
@@ -152,10 +157,10 @@ impl Options {
                     runs = PathBuf::from(one()?);
                     results = runs.join("results");
                 }
-                _ => bail!("unknown reproduce option {flag} {values:?}; expected --quick, --model DIR, --calib SRC..., --heldout SRC, --eval SRC..., --out DIR"),
+                _ => bail!("unknown reproduce option {flag} {values:?}; expected --quick, --keep-checkpoints, --model DIR, --calib SRC..., --heldout SRC, --eval SRC..., --out DIR"),
             }
         }
-        Ok(Self { protocol, runs, results })
+        Ok(Self { protocol, runs, results, keep_checkpoints })
     }
 }
 
@@ -188,11 +193,28 @@ pub fn run(root: &Path, options: &Options) -> Result<()> {
         if !eval.exists() {
             secateurs(&eval_args(p, &dir.display().to_string(), &eval))?;
         }
+        if !options.keep_checkpoints {
+            remove_weights(&dir)?;
+        }
     }
     let results = root.join(&options.results);
     std::fs::create_dir_all(&results).with_context(|| format!("cannot create {}", results.display()))?;
     let tables = write_results(&runs, &results, p, &cells)?;
     eprintln!("xtask: reproduce: tables in {}", tables.display());
+    Ok(())
+}
+
+/// Removes a checkpoint's weight files (`*.safetensors` and the shard index), keeping
+/// its config, records, report and figures.
+fn remove_weights(dir: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    for entry in entries {
+        let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name.ends_with(".safetensors") || name == "model.safetensors.index.json" {
+            std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
     Ok(())
 }
 
@@ -443,8 +465,25 @@ mod tests {
         assert_eq!(custom.protocol.model, "m");
         assert_eq!(custom.protocol.calib, vec!["a.json.gz", "b.json.gz"]);
         assert_eq!(custom.results, PathBuf::from("o/results"));
+        assert!(!quick.keep_checkpoints);
+        assert!(Options::parse(&args(&["--quick", "--keep-checkpoints"])).expect("keep").keep_checkpoints);
         let err = Options::parse(&args(&["--epochs", "3"])).expect_err("unknown");
         assert!(err.to_string().contains("unknown reproduce option --epochs"), "{err}");
+    }
+
+    #[test]
+    fn removing_weights_keeps_everything_else() {
+        let dir = std::env::temp_dir().join(format!("xtask-reproduce-weights-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let names = ["model-00001-of-00002.safetensors", "model.safetensors.index.json", "config.json", "run.json", "report.md", "sparsity.json"];
+        for name in names {
+            std::fs::write(dir.join(name), "x").expect("write");
+        }
+        remove_weights(&dir).expect("remove");
+        let mut left: Vec<String> = std::fs::read_dir(&dir).expect("list").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+        left.sort();
+        std::fs::remove_dir_all(&dir).expect("clean up");
+        assert_eq!(left, ["config.json", "report.md", "run.json", "sparsity.json"]);
     }
 
     #[test]
