@@ -70,13 +70,12 @@ mod tests {
 
     #[test]
     fn partial_folder_is_committed_whole() {
-        let base = std::env::temp_dir().join(format!("xtask-fsutil-{}", std::process::id()));
-        let final_dir = base.join("assets-abc");
+        let base = tempfile::tempdir().expect("temp dir");
+        let final_dir = base.path().join("assets-abc");
         let partial = fresh_partial(&final_dir).expect("partial");
         std::fs::write(partial.join("a.txt"), "a").expect("write");
         assert_eq!(sha256_file(&partial.join("a.txt")).expect("hash"), sha256_bytes(b"a"));
         commit_dir(&partial, &final_dir).expect("commit");
         assert!(final_dir.join("a.txt").is_file() && !partial.exists());
-        remove_any(&base).expect("clean up");
     }
 }

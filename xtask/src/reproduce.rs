@@ -473,16 +473,15 @@ mod tests {
 
     #[test]
     fn removing_weights_keeps_everything_else() {
-        let dir = std::env::temp_dir().join(format!("xtask-reproduce-weights-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("mkdir");
+        let scratch = tempfile::tempdir().expect("temp dir");
+        let dir = scratch.path();
         let names = ["model-00001-of-00002.safetensors", "model.safetensors.index.json", "config.json", "run.json", "report.md", "sparsity.json"];
         for name in names {
             std::fs::write(dir.join(name), "x").expect("write");
         }
-        remove_weights(&dir).expect("remove");
-        let mut left: Vec<String> = std::fs::read_dir(&dir).expect("list").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+        remove_weights(dir).expect("remove");
+        let mut left: Vec<String> = std::fs::read_dir(dir).expect("list").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
         left.sort();
-        std::fs::remove_dir_all(&dir).expect("clean up");
         assert_eq!(left, ["config.json", "report.md", "run.json", "sparsity.json"]);
     }
 

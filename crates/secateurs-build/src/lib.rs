@@ -82,14 +82,12 @@ mod tests {
 
     #[test]
     fn lib_dir_resolves_symlinks() {
-        let root = std::env::temp_dir().join(format!("secateurs-build-{}", std::process::id()));
-        let real = root.join("real");
+        let root = tempfile::tempdir().expect("temp dir");
+        let real = root.path().join("real");
         std::fs::create_dir_all(real.join("lib")).expect("create temp dir");
-        let link = root.join("link");
-        let _ = std::fs::remove_file(&link);
+        let link = root.path().join("link");
         std::os::unix::fs::symlink(&real, &link).expect("symlink");
         let resolved = lib_dir(&link);
         assert_eq!(resolved, real.join("lib").canonicalize().expect("canonicalize"));
-        std::fs::remove_dir_all(&root).expect("clean up");
     }
 }

@@ -180,17 +180,16 @@ pub fn required<'a, T>(value: &'a Option<T>, key: &str) -> anyhow::Result<&'a T>
 mod tests {
     use super::*;
 
-    fn write(name: &str, text: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("secateurs-recipe-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let path = dir.join(name);
+    fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+        let path = dir.path().join(name);
         std::fs::write(&path, text).expect("write");
         path
     }
 
     #[test]
     fn flags_override_the_file_which_overrides_defaults() {
-        let path = write("a.toml", "method = \"sparsegpt\"\nsparsity = 0.5\nmask_structure = \"2:4\"\nepochs = 3\ntargets = [\"re:.*mlp.*\"]\n");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = write(&dir, "a.toml", "method = \"sparsegpt\"\nsparsity = 0.5\nmask_structure = \"2:4\"\nepochs = 3\ntargets = [\"re:.*mlp.*\"]\n");
         let flags = Recipe { epochs: Some(7), ..Recipe::default() };
         let r = Recipe::resolve(Some(&path), &flags).expect("resolved");
         assert_eq!(r.method.as_deref(), Some("sparsegpt"));
@@ -204,10 +203,11 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_formats_are_named() {
-        let path = write("b.toml", "metod = \"wanda\"\n");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = write(&dir, "b.toml", "metod = \"wanda\"\n");
         let err = format!("{:#}", Recipe::read(&path).expect_err("unknown key"));
         assert!(err.contains("metod") && err.contains("method"), "{err}");
-        let yaml = write("c.yaml", "method: wanda\n");
+        let yaml = write(&dir, "c.yaml", "method: wanda\n");
         let err = format!("{:#}", Recipe::read(&yaml).expect_err("yaml"));
         assert!(err.contains("expected a .toml file"), "{err}");
         assert_eq!(required::<String>(&None, "heldout_nsamples").expect_err("missing").to_string(), "missing --heldout-nsamples (or `heldout_nsamples` in the recipe)");

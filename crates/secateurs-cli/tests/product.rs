@@ -22,8 +22,9 @@ fn json(path: &Path) -> serde_json::Value {
 
 #[test]
 fn every_shipped_recipe_runs_and_writes_its_resolved_recipe_and_report() {
-    let dir = temp("recipes");
-    let (model, corpus) = tiny_model_and_corpus(&dir);
+    let scratch = temp("recipes");
+    let dir = scratch.path();
+    let (model, corpus) = tiny_model_and_corpus(dir);
     let generated = dir.join("generated.jsonl");
     let rows: Vec<String> = (0..3).map(|i| serde_json::json!({"ids": (0..40).map(|t| (t * 5 + i) % 25 + 1).collect::<Vec<u32>>()}).to_string()).collect();
     std::fs::write(&generated, rows.join("\n")).expect("jsonl");
@@ -91,13 +92,13 @@ fn every_shipped_recipe_runs_and_writes_its_resolved_recipe_and_report() {
         assert!(table.contains(&format!("| {} |", name.trim_end_matches(".toml"))), "{table}");
     }
     assert!(text(&report_dir.join("error-by-depth.svg")).contains("br-gp-cr (calibration)"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn recipe_errors_name_the_key_and_the_allowed_values() {
-    let dir = temp("recipe-errors");
-    let (model, corpus) = tiny_model_and_corpus(&dir);
+    let scratch = temp("recipe-errors");
+    let dir = scratch.path();
+    let (model, corpus) = tiny_model_and_corpus(dir);
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "method = \"wanda\"\nsparsity = 0.5\nepoch = 3\n").expect("write");
     let o = dir.join("never");
@@ -107,13 +108,13 @@ fn recipe_errors_name_the_key_and_the_allowed_values() {
     let run = secateurs(&["prune", "--method", "wanda", "--sparsity", "0.5", "--calib", corpus.to_str().expect("utf8"), "--out", o.to_str().expect("utf8")]);
     assert!(String::from_utf8_lossy(&run.stderr).contains("missing --model (or `model` in the recipe)"));
     assert!(!o.exists());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn plan_estimates_memory_from_the_config_alone() {
-    let dir = temp("plan");
-    let (model, _) = tiny_model_and_corpus(&dir);
+    let scratch = temp("plan");
+    let dir = scratch.path();
+    let (model, _) = tiny_model_and_corpus(dir);
     // No weights at all: plan reads config.json and the safetensors header only.
     let m = model.to_str().expect("utf8");
     let plan = |extra: &[&str]| {
@@ -133,13 +134,13 @@ fn plan_estimates_memory_from_the_config_alone() {
     assert!(total(&cr) > total(&lr), "CR holds two blocks and optimiser state:\n{lr}\n{cr}");
     let disk = plan(&["--streams", "disk:/tmp/x"]);
     assert!(disk.contains("streams on disk:/tmp/x (as requested)"), "{disk}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_killed_run_resumes_to_a_bit_identical_checkpoint() {
-    let dir = temp("resume");
-    let (model, corpus) = tiny_model_and_corpus(&dir);
+    let scratch = temp("resume");
+    let dir = scratch.path();
+    let (model, corpus) = tiny_model_and_corpus(dir);
     let (m, c) = (model.to_str().expect("utf8"), corpus.to_str().expect("utf8"));
     let args = |out: &str, epochs: &str| -> Vec<String> {
         ["prune", "--model", m, "--method", "sparsegpt", "--sparsity", "0.5", "--recon", "br+gp+cr", "--epochs", epochs, "--batch-size", "2",
@@ -189,5 +190,4 @@ fn a_killed_run_resumes_to_a_bit_identical_checkpoint() {
         assert_eq!(name, other);
         assert!(x.equal(y), "{name} differs after resuming");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -32,8 +32,9 @@ with torch.no_grad():
 
 #[test]
 fn pruned_checkpoint_loads_in_transformers_with_our_logits() {
-    let dir = temp("prune");
-    let (model, corpus) = tiny_model_and_corpus(&dir);
+    let scratch = temp("prune");
+    let dir = scratch.path();
+    let (model, corpus) = tiny_model_and_corpus(dir);
     let out = dir.join("pruned");
     let (m, c, o) = (model.to_str().expect("utf8"), corpus.to_str().expect("utf8"), out.to_str().expect("utf8"));
     let run = secateurs(&[
@@ -74,13 +75,13 @@ fn pruned_checkpoint_loads_in_transformers_with_our_logits() {
     let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(results).expect("results")).expect("json");
     let ppl = results["results"]["corpus"]["perplexity,none"].as_f64().expect("ppl");
     assert!(ppl.is_finite() && ppl > 1.0, "{ppl}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn bad_flags_are_refused_naming_the_value() {
-    let dir = temp("bad");
-    let (model, corpus) = tiny_model_and_corpus(&dir);
+    let scratch = temp("bad");
+    let dir = scratch.path();
+    let (model, corpus) = tiny_model_and_corpus(dir);
     let (m, c) = (model.to_str().expect("utf8"), corpus.to_str().expect("utf8"));
     let out = dir.join("never");
     let o = out.to_str().expect("utf8");
@@ -102,13 +103,13 @@ fn bad_flags_are_refused_naming_the_value() {
         assert!(!run.status.success() && stderr.contains(message), "{flags:?}: {stderr}");
         assert!(!out.exists(), "nothing written on failure");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn eval_reads_preset_protocols_from_local_copies_and_tasks_from_jsonl() {
-    let dir = temp("eval");
-    let (model, _) = tiny_model_and_corpus(&dir);
+    let scratch = temp("eval");
+    let dir = scratch.path();
+    let (model, _) = tiny_model_and_corpus(dir);
     let m = model.to_str().expect("utf8");
     let raw = dir.join("wiki.test.raw");
     std::fs::write(&raw, format!(" = Title = \n{TEXT}\n{TEXT}\n")).expect("raw");
@@ -141,13 +142,13 @@ fn eval_reads_preset_protocols_from_local_copies_and_tasks_from_jsonl() {
         .expect("run");
     let stderr = String::from_utf8_lossy(&offline.stderr);
     assert!(!offline.status.success() && stderr.contains("hub unreachable: cannot get en/c4-validation.00000-of-00008.json.gz from dataset allenai/c4"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn self_generated_windows_join_reconstruction_and_are_recorded() {
-    let dir = temp("selfgen");
-    let (model, corpus) = tiny_model_and_corpus(&dir);
+    let scratch = temp("selfgen");
+    let dir = scratch.path();
+    let (model, corpus) = tiny_model_and_corpus(dir);
     let generated = dir.join("generated.jsonl");
     let rows: Vec<String> = (0..3).map(|i| serde_json::json!({"text": "unused", "ids": (0..40).map(|t| (t * 7 + i) % 25 + 1).collect::<Vec<u32>>(), "index": i}).to_string()).collect();
     std::fs::write(&generated, rows.join("\n")).expect("jsonl");
@@ -164,26 +165,26 @@ fn self_generated_windows_join_reconstruction_and_are_recorded() {
     assert_eq!(record["windows"][0]["steps"], 3, "1 epoch over 4 real + 2 generated windows, batch 2");
     let refused = secateurs(&["prune", "--model", m, "--method", "wanda", "--sparsity", "0.5", "--calib", c, "--nsamples", "2", "--seqlen", "8", "--self-generated", g, "--self-nsamples", "2", "--out", o]);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--self-generated needs --recon br"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn heldout_from_the_calibration_source_is_kept_out_of_calibration() {
-    let dir = temp("disjoint");
-    let (model, corpus) = tiny_model_and_corpus(&dir);
+    let scratch = temp("disjoint");
+    let dir = scratch.path();
+    let (model, corpus) = tiny_model_and_corpus(dir);
     let out = dir.join("pruned");
     let (m, c, o) = (model.to_str().expect("utf8"), corpus.to_str().expect("utf8"), out.to_str().expect("utf8"));
     let run = secateurs(&["prune", "--model", m, "--method", "wanda", "--sparsity", "0.5", "--calib", c, "--nsamples", "2", "--seqlen", "16", "--heldout", c, "--heldout-nsamples", "2", "--out", o]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     // 2 x 16 held-out tokens span the first two 40-token documents at most: skip 2 + 1.
     assert!(run.status.success() && stderr.contains("corpus.txt also gives the held-out windows: calibration skips its first 2 documents"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn record_files_calibrate_through_their_text_field() {
-    let dir = temp("field");
-    let (model, _) = tiny_model_and_corpus(&dir);
+    let scratch = temp("field");
+    let dir = scratch.path();
+    let (model, _) = tiny_model_and_corpus(dir);
     let calib = dir.join("calib.jsonl");
     let rows: Vec<String> = (0..6).map(|i| serde_json::json!({"content": TEXT.repeat(2 + i % 2), "id": i}).to_string()).collect();
     std::fs::write(&calib, rows.join("\n")).expect("jsonl");
@@ -199,13 +200,13 @@ fn record_files_calibrate_through_their_text_field() {
     let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).expect("run.json")).expect("json");
     assert_eq!(record["config"]["text_field"], "content");
     assert_eq!(record["config"]["errors_every_epoch"], false);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn verify_accepts_an_honest_checkpoint_and_names_a_tampered_linear() {
-    let dir = temp("verify");
-    let (model, corpus) = tiny_model_and_corpus(&dir);
+    let scratch = temp("verify");
+    let dir = scratch.path();
+    let (model, corpus) = tiny_model_and_corpus(dir);
     let out = dir.join("pruned");
     let (m, c, o) = (model.to_str().expect("utf8"), corpus.to_str().expect("utf8"), out.to_str().expect("utf8"));
     let run = secateurs(&["prune", "--model", m, "--method", "wanda", "--sparsity", "0.5", "--pattern", "2:4", "--calib", c, "--nsamples", "2", "--seqlen", "16", "--out", o]);
@@ -227,5 +228,4 @@ fn verify_accepts_an_honest_checkpoint_and_names_a_tampered_linear() {
     assert!(!bad.status.success(), "tampered checkpoint must fail");
     assert!(stderr.contains("mismatch: model.layers.0.mlp.down_proj: recorded 0.500000, measured 0.000000"), "{stderr}");
     assert!(stderr.contains("mismatch: model.layers.0.mlp.down_proj: not 2:4"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -26,8 +26,8 @@ fn analogy_accuracy(model: &str, out: &str) -> (f64, serde_json::Value) {
 #[test]
 fn analogies_separate_dense_from_seventy_percent_magnitude() {
     assert!(root().join("assets/models/smollm2-135m/config.json").is_file(), "real assets missing: run `cargo xtask fetch`");
-    let dir = std::env::temp_dir().join(format!("secateurs-analogy-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
     let pruned = dir.join("magnitude-70");
     let pruned_str = pruned.to_str().expect("utf8");
     secateurs(&[
@@ -42,12 +42,12 @@ fn analogies_separate_dense_from_seventy_percent_magnitude() {
     assert_eq!(results["n-samples"]["analogy"]["effective"], 100);
     assert!(results["results"]["analogy"]["acc_stderr,none"].as_f64().is_some_and(|s| s > 0.0 && s < 0.06));
     assert!(results["versions"]["analogy"].is_number() && results["config"]["limit"] == 100);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn generate_calib_writes_english_json_lines_with_provenance() {
-    let out = std::env::temp_dir().join(format!("secateurs-generated-{}.jsonl", std::process::id()));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("generated.jsonl");
     let stdout = secateurs(&["generate-calib", "--model", "assets/models/smollm2-135m", "--count", "2", "--max-len", "16", "--batch", "2", "--out", out.to_str().expect("utf8")]);
     assert!(stdout.contains("wrote 2 texts") && stdout.contains("rejected share"), "{stdout}");
     let text = std::fs::read_to_string(&out).expect("jsonl");
@@ -59,5 +59,4 @@ fn generate_calib_writes_english_json_lines_with_provenance() {
         assert_eq!(row["provenance"]["settings"]["top_k"], 50);
         assert!(row["provenance"]["model_fingerprint"].as_str().is_some_and(|f| f.len() == 16));
     }
-    let _ = std::fs::remove_file(&out);
 }

@@ -97,27 +97,25 @@ mod tests {
 
     #[test]
     fn files_and_directories_read_as_documents() {
-        let dir = std::env::temp_dir().join(format!("secateurs-source-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let scratch = tempfile::tempdir().expect("temp dir");
+        let dir = scratch.path();
         std::fs::write(dir.join("b.txt"), "second file\n").expect("write");
         std::fs::write(dir.join("a.txt"), "one\n\ntwo\nlines\n").expect("write");
         std::fs::write(dir.join("skip.md"), "not text").expect("write");
         let file = TextSource::open(&dir.join("a.txt")).expect("file");
         assert_eq!((file.name.as_str(), file.documents.clone()), ("a.txt", vec!["one".to_owned(), "two\nlines".to_owned()]));
-        let all = TextSource::open(&dir).expect("directory");
+        let all = TextSource::open(dir).expect("directory");
         assert_eq!(all.documents, ["one", "two\nlines", "second file"]);
         let missing = TextSource::open(&dir.join("nope.txt")).expect_err("missing");
         assert!(missing.to_string().contains("nope.txt"), "{missing}");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn wikitext_raw_rows_keep_their_newlines() {
-        let dir = std::env::temp_dir().join(format!("secateurs-wikitext-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let scratch = tempfile::tempdir().expect("temp dir");
+        let dir = scratch.path();
         std::fs::write(dir.join("wiki.test.raw"), " \n = Robert Boulter = \n \n Robert Boulter is an English actor .\n").expect("write");
         let source = TextSource::open(&dir.join("wiki.test.raw")).expect("raw");
         assert_eq!(source.documents, [" \n", " = Robert Boulter = \n", " \n", " Robert Boulter is an English actor .\n"]);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

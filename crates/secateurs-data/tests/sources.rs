@@ -4,7 +4,7 @@
 //! plus the offline error when the hub has no such file.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
@@ -13,11 +13,9 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 use secateurs_data::{HubFile, TextSource, read_records};
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("secateurs-sources-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh folder for one test, removed when dropped (also when the test fails).
+fn temp(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("secateurs-sources-{name}-")).tempdir().expect("temp dir")
 }
 
 const DOCS: [&str; 3] = ["Beginners BBQ Class Taking Place in Missoula!", "Discussion in 'Mac OS X Lion (10.7)' started", "Foil plaid lycra and spandex shortall"];
@@ -50,7 +48,8 @@ fn write_parquet(path: &Path) {
 
 #[test]
 fn jsonl_gzip_and_parquet_sources_read_the_text_field() {
-    let dir = temp("records");
+    let scratch = temp("records");
+    let dir = scratch.path();
     std::fs::write(dir.join("docs.jsonl"), jsonl()).expect("jsonl");
     write_gzip(&dir.join("c4-train.00000-of-01024.json.gz"), &jsonl());
     write_parquet(&dir.join("train-00000-of-00001.parquet"));
@@ -63,14 +62,14 @@ fn jsonl_gzip_and_parquet_sources_read_the_text_field() {
     assert_eq!(rows[2]["label"], 2);
     let err = TextSource::open_field(&dir.join("docs.jsonl"), "content").expect_err("no such field");
     assert!(err.to_string().contains("row 0 has no text field 'content' (fields: text, timestamp, url)"), "{err}");
-    let all = TextSource::open(&dir).expect("directory of record files");
+    let all = TextSource::open(dir).expect("directory of record files");
     assert_eq!(all.documents.len(), 9);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn hub_files_resolve_from_a_cache_laid_out_like_the_hub() {
-    let cache = temp("hub");
+    let scratch = temp("hub");
+    let cache = scratch.path();
     let commit = "607bd4c8450a42878aa9ddc051a65a055450ef87";
     let repo = cache.join("datasets--allenai--c4");
     std::fs::create_dir_all(repo.join("refs")).expect("refs");
@@ -80,13 +79,12 @@ fn hub_files_resolve_from_a_cache_laid_out_like_the_hub() {
     write_gzip(&snapshot.join("c4-train.00000-of-01024.json.gz"), &jsonl());
 
     let file = HubFile::parse("hf:allenai/c4/en/c4-train.00000-of-01024.json.gz").expect("hf:").expect("valid");
-    let path = file.resolve(Some(&cache), Some("http://127.0.0.1:9")).expect("cached");
+    let path = file.resolve(Some(cache), Some("http://127.0.0.1:9")).expect("cached");
     assert_eq!(TextSource::open(&path).expect("read").documents, DOCS);
 
     let missing = HubFile::parse("hf:allenai/c4/en/c4-validation.00000-of-00008.json.gz").expect("hf:").expect("valid");
-    let err = missing.resolve(Some(&cache), Some("http://127.0.0.1:9")).expect_err("offline");
+    let err = missing.resolve(Some(cache), Some("http://127.0.0.1:9")).expect_err("offline");
     let message = err.to_string();
     assert!(message.starts_with("hub unreachable: cannot get en/c4-validation.00000-of-00008.json.gz from dataset allenai/c4"), "{message}");
     assert!(message.ends_with("download it and pass its local path"), "{message}");
-    let _ = std::fs::remove_dir_all(&cache);
 }

@@ -7,11 +7,8 @@ use secateurs_model::{Checkpoint, Error, WeightIndex};
 use tch::{Device, Kind, Tensor};
 
 /// A fresh temporary folder for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("secateurs-model-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("secateurs-model-{name}-")).tempdir().expect("create temp dir")
 }
 
 const TINY_CONFIG: &str = r#"{"model_type": "llama", "hidden_size": 8, "num_hidden_layers": 1,
@@ -36,9 +33,10 @@ fn write_single(dir: &Path) {
 
 #[test]
 fn indexes_a_single_file_checkpoint_without_loading_it() {
-    let dir = temp_dir("single");
-    write_single(&dir);
-    let ckpt = Checkpoint::open(&dir).expect("valid checkpoint");
+    let scratch = temp_dir("single");
+    let dir = scratch.path();
+    write_single(dir);
+    let ckpt = Checkpoint::open(dir).expect("valid checkpoint");
     assert_eq!(ckpt.config.kv_heads(), 1);
     assert_eq!(ckpt.weights.len(), 5);
     assert_eq!(ckpt.weights.num_params(), 16 * 8 + 64 + 32 + 96 + 8);
@@ -49,7 +47,8 @@ fn indexes_a_single_file_checkpoint_without_loading_it() {
 
 #[test]
 fn indexes_sharded_checkpoints_and_checks_the_index() {
-    let dir = temp_dir("sharded");
+    let scratch = temp_dir("sharded");
+    let dir = scratch.path();
     std::fs::write(dir.join("config.json"), TINY_CONFIG).expect("config");
     let tensors = tiny_tensors();
     let (first, second) = tensors.split_at(2);
@@ -62,7 +61,7 @@ fn indexes_sharded_checkpoints_and_checks_the_index() {
         .collect();
     let index = format!("{{\"metadata\": {{}}, \"weight_map\": {{{}}}}}", map.join(", "));
     std::fs::write(dir.join("model.safetensors.index.json"), &index).expect("index");
-    let weights = WeightIndex::from_dir(&dir).expect("sharded checkpoint");
+    let weights = WeightIndex::from_dir(dir).expect("sharded checkpoint");
     assert_eq!(weights.len(), 5);
     let norm = weights.get("model.norm.weight").expect("norm");
     assert!(norm.file.ends_with("model-00002-of-00002.safetensors"));
@@ -70,27 +69,28 @@ fn indexes_sharded_checkpoints_and_checks_the_index() {
     // An index that puts a tensor in the wrong shard is caught.
     let wrong = index.replacen("model-00001-of-00002", "model-00002-of-00002", 1);
     std::fs::write(dir.join("model.safetensors.index.json"), wrong).expect("index");
-    let err = WeightIndex::from_dir(&dir).expect_err("wrong shard");
+    let err = WeightIndex::from_dir(dir).expect_err("wrong shard");
     assert!(err.to_string().contains("is not in shard"), "{err}");
 }
 
 #[test]
 fn truncated_weights_and_missing_files_are_named() {
-    let dir = temp_dir("broken");
-    write_single(&dir);
+    let scratch = temp_dir("broken");
+    let dir = scratch.path();
+    write_single(dir);
     let path = dir.join("model.safetensors");
     let bytes = std::fs::read(&path).expect("read");
     std::fs::write(&path, &bytes[..bytes.len() - 10]).expect("truncate");
-    let err = Checkpoint::open(&dir).expect_err("truncated");
+    let err = Checkpoint::open(dir).expect_err("truncated");
     assert!(matches!(err, Error::Malformed { .. }), "{err}");
     assert!(err.to_string().contains("model.safetensors"), "{err}");
 
     std::fs::remove_file(&path).expect("remove");
-    let err = Checkpoint::open(&dir).expect_err("no weights");
+    let err = Checkpoint::open(dir).expect_err("no weights");
     assert!(err.to_string().contains("has no model.safetensors"), "{err}");
 
     std::fs::remove_file(dir.join("config.json")).expect("remove");
-    let err = Checkpoint::open(&dir).expect_err("no config");
+    let err = Checkpoint::open(dir).expect_err("no config");
     assert!(err.to_string().ends_with("has no config.json"), "{err}");
 }
 

@@ -13,9 +13,6 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn temp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("secateurs-save-{name}-{}", std::process::id()))
-}
 
 fn expected(name: &str) -> Vec<(String, Tensor)> {
     Tensor::read_safetensors(root().join("fixtures/parity").join(name).join("expected.safetensors")).expect("fixture")
@@ -54,7 +51,8 @@ sys.exit(0 if diff <= 5e-4 else 1)
 fn saved_checkpoints_reload_identically_here_and_in_transformers() {
     for name in FAMILIES {
         let model = Model::open(&root().join("fixtures/parity").join(name), Kind::Float, Device::Cpu).expect("open");
-        let out = temp(name);
+        let scratch = tempfile::tempdir().expect("temp dir");
+        let out = scratch.path().join(name);
         // ~100 KB shards: several files and an index even for these tiny models.
         model.save(&out, Kind::Float, 100_000, |i| model.load_block(i)).expect("save");
         assert!(out.join("model.safetensors.index.json").is_file(), "{name}: expected shards");
@@ -68,14 +66,14 @@ fn saved_checkpoints_reload_identically_here_and_in_transformers() {
         let b = reloaded.forward(ids, None).expect("forward");
         assert!(a.equal(&b), "{name}: reloaded logits differ");
         transformers_agrees(&out, name);
-        std::fs::remove_dir_all(&out).expect("clean up");
     }
 }
 
 #[test]
 fn bf16_saves_store_bf16_in_one_file() {
     let model = Model::open(&root().join("fixtures/parity/llama"), Kind::Float, Device::Cpu).expect("open");
-    let out = temp("bf16");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("bf16");
     model.save(&out, Kind::BFloat16, 5 << 30, |i| model.load_block(i)).expect("save");
     let index = WeightIndex::from_dir(&out).expect("index");
     assert_eq!(index.dtypes().keys().copied().collect::<Vec<_>>(), [safetensors::Dtype::BF16]);
@@ -90,5 +88,4 @@ fn bf16_saves_store_bf16_in_one_file() {
         .max()
         .double_value(&[]);
     assert!(diff < 0.25, "bf16 rounding moved logits by {diff}");
-    std::fs::remove_dir_all(&out).expect("clean up");
 }

@@ -172,7 +172,8 @@ fn the_dense_stream_is_the_dense_models_own_activations() {
 fn host_and_disk_streams_give_the_device_result() {
     let model = fixture("qwen3");
     let (calib, heldout) = (ids(&model, 6, 8, 6), ids(&model, 2, 8, 7));
-    let scratch = std::env::temp_dir().join(format!("secateurs-driver-disk-{}", std::process::id()));
+    let temp = tempfile::tempdir().expect("temp dir");
+    let scratch = temp.path().join("streams");
     let runs: Vec<Run> = [Placement::Device, Placement::Host, Placement::Disk(scratch.clone())]
         .into_iter()
         .map(|placement| prune(&model, "sparsegpt", "br+gp+cr", |job| job.streams.placement = placement, &calib, Some(&heldout)))
@@ -186,7 +187,6 @@ fn host_and_disk_streams_give_the_device_result() {
         assert_eq!(final_error(&runs[0]), final_error(other));
     }
     assert!(std::fs::read_dir(&scratch).expect("scratch").next().is_none(), "scratch streams removed");
-    let _ = std::fs::remove_dir_all(&scratch);
     // bf16 storage runs and stays close.
     let bf16 = prune(&model, "sparsegpt", "br+gp+cr", |job| job.streams.kind = Kind::BFloat16, &calib, Some(&heldout));
     let (a, b) = (final_error(&runs[0]), final_error(&bf16));
@@ -259,7 +259,8 @@ fn a_run_stopped_after_any_block_resumes_to_a_bit_identical_result() {
     let model = fixture("llama");
     let (calib, heldout) = (ids(&model, 4, 8, 11), ids(&model, 2, 8, 12));
     let data = || Data { calib: &calib, heldout: Some(&heldout), generated: None };
-    let dir = std::env::temp_dir().join(format!("secateurs-resume-{}", std::process::id()));
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().join("resume");
     let key = |epochs: &str| [("config.epochs".to_string(), epochs.to_string()), ("model".to_string(), "m".to_string())].into_iter().collect();
     for technique in ["br+gp", "br+gp+cr"] {
         let mut whole = prune(&model, "sparsegpt", technique, |_| {}, &calib, Some(&heldout));
@@ -311,7 +312,6 @@ fn a_run_stopped_after_any_block_resumes_to_a_bit_identical_result() {
             assert_eq!(report.windows.len(), whole.report.windows.len(), "{label}: windows");
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -120,9 +120,8 @@ mod tests {
 
     #[test]
     fn writes_an_svg_with_every_label() {
-        let dir = std::env::temp_dir().join(format!("secateurs-plot-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join("chart.svg");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("chart.svg");
         let series = vec![
             Series { label: "calibration".into(), points: vec![(0.0, 1.0), (1.0, 10.0), (2.0, 100.0)], dashed: false, color: 0 },
             Series { label: "held-out".into(), points: vec![(0.0, 2.0), (1.0, 0.0), (2.0, 50.0)], dashed: true, color: 0 },
@@ -133,7 +132,6 @@ mod tests {
         for text in ["error by depth", "calibration", "held-out", "block"] {
             assert!(svg.contains(text), "the SVG shows '{text}'");
         }
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

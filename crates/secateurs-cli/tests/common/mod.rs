@@ -9,11 +9,9 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-pub fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("secateurs-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh folder for one test, removed when dropped (also when the test fails).
+pub fn temp(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("secateurs-cli-{name}-")).tempdir().expect("temp dir")
 }
 
 pub fn secateurs(args: &[&str]) -> Output {
