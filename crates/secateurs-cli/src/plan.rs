@@ -183,7 +183,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         ("gradients, AdamW moments, snapshot", (estimate.optimiser, 0)),
         ("pruner statistics", (estimate.statistics, 0)),
         ("activation streams and targets", streams),
-        ("autograd activations (one micro-batch)", (estimate.activations, 0)),
+        ("autograd activations and gradients", (estimate.activations, 0)),
     ];
     let (mut device_total, mut host_total) = (0, 0);
     println!("\n{:<42} {:>12} {:>12}", "", if on_cuda { "device" } else { "memory" }, if on_cuda { "host" } else { "" });

@@ -2,8 +2,10 @@
 //!
 //! With `P` the bytes of one block's parameters in f32, `k` the window size, `S` the
 //! bytes of one stream `n·T·H·elt` (calibration, `n` windows) and `Sₕ` the held-out
-//! one, `B` the micro-batch and `A = B·T·(8H + 3F + 2·heads·T)·4` the activations one
-//! block keeps for backward:
+//! one, `B` the micro-batch, `A = B·T·(8H + 3F + 2·heads·T)·4` the activations one
+//! block keeps for backward and `G = 3·B·heads·T²·4` the attention gradients that
+//! backward holds at its peak inside one block (of the probabilities, of the scores
+//! and of the scaled scores; eager attention, so each is a full `[B, heads, T, T]`):
 //!
 //! ```text
 //! peak ≈ E                       embedding table and head (f32)
@@ -12,9 +14,13 @@
 //!      + k·Σ in²·4               pruner statistics (SparseGPT's Hessians; Wanda
 //!                                keeps only input norms, magnitude nothing)
 //!      + 3S + 3Sₕ (+ S local)    sparse and dense streams and the targets
-//!      + k·A                     autograd activations of one micro-batch
+//!      + k·A + G                 autograd activations and gradients of one micro-batch
 //! ```
-//! Streams placed on the host or on disk move their share off the device.
+//! Streams placed on the host or on disk move their share off the device. Measured on
+//! an H200 (SmolLM2's shape, 64 × 2048 tokens, micro-batch 8; docs/results.md):
+//! nvidia-smi's peak, which also counts the CUDA context, was 4–5% above this for
+//! BR+GP with device streams, 3% below for CR and 12% above with host streams.
+//! Without `G` the estimate was about half the measured peak.
 
 use secateurs_model::Arch;
 use secateurs_sparse::Needs;
@@ -35,7 +41,7 @@ pub struct Estimate {
     pub statistics: u64,
     /// Activation streams and targets.
     pub streams: u64,
-    /// Autograd activations of one micro-batch.
+    /// Autograd activations of one micro-batch and backward's attention gradients.
     pub activations: u64,
 }
 
@@ -73,7 +79,9 @@ pub fn estimate(arch: &Arch, recon: &ReconConfig, needs: Needs, a: Activations) 
     let stream = |rows: i64| (rows * seqlen * arch.hidden) as u64 * kind.elt_size_in_bytes() as u64;
     let local = if trains && recon.propagation == Propagation::Local { stream(calib) } else { 0 };
     let activations = if trains {
-        (micro_batch * seqlen * (8 * arch.hidden + 3 * arch.ffn + 2 * arch.heads * seqlen)) as u64 * 4 * k
+        let kept = (micro_batch * seqlen * (8 * arch.hidden + 3 * arch.ffn + 2 * arch.heads * seqlen)) as u64 * 4;
+        let attention_gradients = 3 * (micro_batch * arch.heads * seqlen * seqlen) as u64 * 4;
+        k * kept + attention_gradients
     } else {
         0
     };
@@ -167,6 +175,12 @@ mod tests {
         assert_eq!(br.optimiser, 2 * br.blocks, "gradients, two moments and a snapshot per block copy pair");
         assert_eq!(cr.blocks, 2 * br.blocks, "a CR window holds two blocks");
         assert!(br.activations > 0 && lr.activations == 0);
+        // A CR window keeps a second block's activations; backward's attention gradients
+        // live inside one block at a time.
+        let (b, t) = (4, 64);
+        let kept = (b * t * (8 * arch.hidden + 3 * arch.ffn + 2 * arch.heads * t)) as u64 * 4;
+        assert_eq!(cr.activations - br.activations, kept);
+        assert_eq!(br.activations - kept, 3 * (b * arch.heads * t * t) as u64 * 4);
         let wanda = estimate(&arch, &ReconConfig::preset("lr").expect("lr"), Needs { hessian: false, input_sq_norm: true }, Activations { calib: 16, heldout: 8, seqlen: 64, kind: Kind::Float, micro_batch: 4 });
         assert!(wanda.statistics * 10 < lr.statistics, "Wanda keeps norms, not Hessians");
     }
