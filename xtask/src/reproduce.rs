@@ -244,19 +244,7 @@ fn prune_args(p: &Protocol, cell: &Cell, out: &Path, generated: Option<&Path>) -
         // The paper's magnitude baseline compares weights within each output row.
         args.extend(["--group", "row"].map(String::from));
     }
-    let (recon, gp, cr) = match cell.recon {
-        "lr" => ("lr", false, false),
-        "br" => ("br", false, false),
-        "br+gp" => ("br", true, false),
-        _ => ("br", true, true),
-    };
-    args.extend(["--recon".into(), recon.into()]);
-    if gp {
-        args.push("--gp".into());
-    }
-    if cr {
-        args.extend(["--cr", "2"].map(String::from));
-    }
+    args.extend(["--recon".into(), cell.recon.into()]);
     args.push("--calib".into());
     args.extend(p.calib.iter().cloned());
     args.extend(
@@ -490,8 +478,8 @@ mod tests {
         let p = Protocol::quick();
         let cr = prune_args(&p, &Cell { method: "magnitude", recon: "br+gp+cr", self_generated: false }, Path::new("o"), None);
         let joined = cr.join(" ");
-        assert!(joined.contains("--group row --recon br --gp --cr 2"), "{joined}");
+        assert!(joined.contains("--group row --recon br+gp+cr"), "{joined}");
         let lr = prune_args(&p, &Cell { method: "wanda", recon: "lr", self_generated: false }, Path::new("o"), None).join(" ");
-        assert!(lr.contains("--recon lr") && !lr.contains("--gp"), "{lr}");
+        assert!(lr.contains("--recon lr") && !lr.contains("--group"), "{lr}");
     }
 }

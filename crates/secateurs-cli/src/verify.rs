@@ -35,7 +35,7 @@ pub fn run(dir: &Path) -> anyhow::Result<bool> {
     println!("{:<48} {:>10} {:>10} {:>6}", "linear", "recorded", "measured", "N:M");
     for block in 0..model.num_blocks() {
         let loaded = model.load_block(block)?;
-        let prefix = format!("{}{block}.", model.arch.names().layers);
+        let prefix = model.arch.block_prefix(block);
         for (name, linear) in loaded.linears() {
             let full = format!("{prefix}{name}");
             let measured = measure::sparsity(&linear.weight);

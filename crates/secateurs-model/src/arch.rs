@@ -294,6 +294,11 @@ const LLAMA_NAMES: Names = Names {
 };
 
 impl Arch {
+    /// The prefix of block `i`'s tensor names, e.g. `model.layers.3.`.
+    pub fn block_prefix(&self, i: usize) -> String {
+        format!("{}{i}.", self.names().layers)
+    }
+
     /// The tensor names of this family.
     pub fn names(&self) -> Names {
         match self.family {

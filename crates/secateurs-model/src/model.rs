@@ -86,7 +86,7 @@ impl Model {
     /// Reads block `i` from the checkpoint onto the compute device.
     pub fn load_block(&self, i: usize) -> Result<Block, Error> {
         let names = self.arch.names();
-        let prefix = format!("{}{i}.", names.layers);
+        let prefix = self.arch.block_prefix(i);
         let mut linears = Vec::new();
         for (name, ([out, inp], bias)) in names.linears.iter().zip(self.arch.linear_shapes()) {
             let full = format!("{prefix}{name}");

@@ -63,12 +63,11 @@ impl Model {
                 shard.push((name, tensor));
             }
         };
-        let prefix = self.arch.names().layers;
         let mut written = std::collections::HashSet::new();
         for i in 0..self.num_blocks() {
             let block = block_source(i)?;
             for (name, tensor) in self.block_tensors(&block) {
-                let full = format!("{prefix}{i}.{name}");
+                let full = format!("{}{name}", self.arch.block_prefix(i));
                 written.insert(full.clone());
                 push(full, tensor, &mut shards);
             }

@@ -347,7 +347,7 @@ impl Job<'_> {
             let index = block.index;
             let mut block_masks = Vec::new();
             let mut block_dampings = Vec::new();
-            let prefix = format!("{}{index}.", self.model.arch.names().layers);
+            let prefix = self.model.arch.block_prefix(index);
             for ((name, linear), st) in block.linears_mut().zip(block_stats) {
                 if !self.selection.prunes(&format!("{prefix}{name}")) {
                     block_masks.push(Tensor::ones_like(&linear.weight).to_kind(Kind::Bool));
@@ -382,7 +382,7 @@ impl Job<'_> {
     }
 
     fn block_record(&self, block: &Block, index: usize, window: &WindowRecord, error: Errors, dampings: Vec<Option<f64>>) -> BlockRecord {
-        let prefix = format!("{}{index}.", self.model.arch.names().layers);
+        let prefix = self.model.arch.block_prefix(index);
         let (mut zeros, mut total) = (0.0, 0.0);
         let linears = block
             .linears()
