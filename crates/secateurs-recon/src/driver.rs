@@ -19,7 +19,7 @@ use secateurs_records::{BlockRecord, Errors, LinearRecord, Report, WindowRecord}
 use crate::schedule::{Window, schedule};
 use crate::stream::{Placement, Stream, micro_batches};
 use crate::resume::{Resume, State};
-use crate::{Error, Granularity, Propagation, ReconConfig, Selection, memory};
+use crate::{Error, Granularity, Propagation, ReconConfig, Selection};
 
 /// Where and how activation streams are kept.
 #[derive(Debug, Clone, PartialEq)]
@@ -257,14 +257,6 @@ pub fn run(job: &Job<'_>, data: &Data<'_>, observer: &mut dyn Observer, finished
     }
     let mut report = state.report;
     report.stream_bytes = calib.sparse.bytes() * 2 + heldout.as_ref().map_or(0, |h| h.sparse.bytes() * 2);
-    let activations = memory::Activations {
-        calib: calib.sparse.rows(),
-        heldout: heldout.as_ref().map_or(0, |h| h.sparse.rows()),
-        seqlen: data.calib.size()[1],
-        kind: job.streams.kind,
-        micro_batch: job.streams.micro_batch,
-    };
-    report.estimated_peak_bytes = memory::estimate(&job.model.arch, &job.recon, job.method.needs, activations).total();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

@@ -78,8 +78,6 @@ pub struct Report {
     pub blocks: Vec<BlockRecord>,
     /// Bytes held by activation streams.
     pub stream_bytes: u64,
-    /// The memory estimate of the crate docs for this run, in bytes.
-    pub estimated_peak_bytes: u64,
     /// Wall time.
     pub seconds: f64,
 }
