@@ -9,6 +9,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::process;
+use crate::scores::read_eval;
 
 /// Runs the demo; the pruned checkpoint, its records and report land in `target/demo/`.
 pub fn run(root: &Path) -> Result<()> {
@@ -21,14 +22,14 @@ pub fn run(root: &Path) -> Result<()> {
         "--calib", "assets/corpora/brown.txt", "--nsamples", "16", "--seqlen", "256", "--batch-size", "4", "--epochs", "5",
         "--heldout", "assets/corpora/enwiki.txt", "--heldout-nsamples", "8", "--out", out,
     ])?;
+    let text = "assets/corpora/enwiki.txt";
     let mut perplexity = Vec::new();
     for (label, dir) in [("dense", model), ("pruned", out)] {
         eprintln!("xtask: perplexity of the {label} model");
         let results = root.join(format!("target/demo/{label}.eval.json"));
         let results_arg = results.display().to_string();
-        secateurs(&["eval", "--model", dir, "--ppl", "assets/corpora/enwiki.txt", "--windows", "8", "--seqlen", "512", "--out", &results_arg])?;
-        let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&results).with_context(|| format!("cannot read {}", results.display()))?)?;
-        perplexity.push(value["results"]["enwiki"]["perplexity,none"].as_f64().context("no enwiki perplexity in the eval results")?);
+        secateurs(&["eval", "--model", dir, "--ppl", text, "--windows", "8", "--seqlen", "512", "--out", &results_arg])?;
+        perplexity.push(read_eval(&results, &[text.to_owned()])?.perplexity[0].1);
     }
     eprintln!("xtask: verifying {out} against its sparsity.json");
     let verified = command().args(["verify", out]).output().context("cannot run secateurs verify")?;

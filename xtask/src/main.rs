@@ -23,6 +23,7 @@ mod fsutil;
 mod packages;
 mod process;
 mod reproduce;
+mod scores;
 #[cfg(test)]
 mod tidy;
 mod venv;

@@ -17,10 +17,11 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use secateurs_records::RunRecord;
 use secateurs_records::plot::{Chart, Series, line_chart};
+use secateurs_records::report::error_series;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::process;
+use crate::scores::{Scores, read_eval};
 
 /// What the grid runs on and how much of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -313,26 +314,6 @@ pub struct CellResult {
     pub peak_rss_bytes: Option<u64>,
 }
 
-/// What one eval file says: perplexity per source (in the protocol's order) and
-/// analogy accuracy.
-struct Scores {
-    perplexity: Vec<(String, f64)>,
-    analogy: Option<f64>,
-}
-
-fn read_eval(path: &Path, sources: &[String]) -> Result<Scores> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let value: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    let results = &value["results"];
-    let mut ppl = Vec::new();
-    for source in sources {
-        let name = Path::new(source).file_stem().map_or(source.clone(), |s| s.to_string_lossy().into_owned());
-        let value = results[&name]["perplexity,none"].as_f64().with_context(|| format!("{} has no perplexity for {name}", path.display()))?;
-        ppl.push((name, value));
-    }
-    Ok(Scores { perplexity: ppl, analogy: results["analogy"]["acc,none"].as_f64() })
-}
-
 fn write_results(runs: &Path, results: &Path, p: &Protocol, cells: &[Cell]) -> Result<PathBuf> {
     let dense = read_eval(&runs.join("dense.eval.json"), &p.eval)?;
     let mut finished = Vec::new();
@@ -365,12 +346,7 @@ fn write_results(runs: &Path, results: &Path, p: &Protocol, cells: &[Cell]) -> R
             .iter()
             .filter(|(c, _)| c.method == method && !c.self_generated)
             .enumerate()
-            .flat_map(|(color, (cell, record))| {
-                let calib = record.blocks.iter().map(|b| (b.block as f64, b.error.calib)).collect();
-                let held = record.blocks.iter().filter_map(|b| b.error.heldout.map(|h| (b.block as f64, h))).collect();
-                let label = cell.recon.to_uppercase();
-                [Series { label: format!("{label} calibration"), points: calib, dashed: false, color }, Series { label: format!("{label} held-out"), points: held, dashed: true, color }]
-            })
+            .flat_map(|(color, (cell, record))| error_series(record, &cell.recon.to_uppercase(), |b| b.error, color))
             .collect();
         let title = format!("{method}: reconstruction error by depth");
         let chart = Chart { title: &title, x: "block", y: "mean squared error to the dense model", log_y: true };
@@ -402,22 +378,21 @@ pub fn tables_markdown(p: &Protocol, dense_ppl: &[(String, f64)], dense_analogy:
     let rule: String = dense_ppl.iter().map(|_| "---|").collect();
     let _ = writeln!(md, "## Table 1/3: every pruner × technique\n\n| Pruner | Recon | Error calib | Error held-out |{ppl_heads} Analogy | Sparsity | Time (s) |\n|---|---|---|---|{rule}---|---|---|");
     let dense: String = dense_ppl.iter().map(|(_, v)| format!(" {v:.2} |")).collect();
-    let _ = writeln!(md, "| Dense | – | – | – |{dense} {} | 0 | – |", accuracy(dense_analogy));
+    let _ = writeln!(md, "| Dense | – | – | – |{dense} {} | 0 | – |", two_decimals(dense_analogy));
     for c in cells {
         let ppl: String = c.perplexity.iter().map(|(_, v)| format!(" {v:.2} |")).collect();
         let recon = format!("{}{}", c.recon.to_uppercase(), if c.self_generated { " + self-generated" } else { "" });
         let _ = writeln!(
             md,
             "| {} | {recon} | {:.2} | {} |{ppl} {} | {:.4} | {:.0} |",
-            c.method, c.error_calib, c.error_heldout.map_or("–".into(), |h| format!("{h:.2}")), accuracy(c.analogy), c.sparsity, c.seconds
+            c.method, c.error_calib, two_decimals(c.error_heldout), two_decimals(c.analogy), c.sparsity, c.seconds
         );
     }
     let _ = writeln!(md, "\n## Table 2: calibration vs held-out error, BR+GP without (X) and with (O) CR\n\n| Pruner | X calib | X held-out | O calib | O held-out |\n|---|---|---|---|---|");
     for method in METHODS {
         let find = |recon: &str| cells.iter().find(|c| c.method == method && c.recon == recon && !c.self_generated);
         if let (Some(x), Some(o)) = (find("br+gp"), find("br+gp+cr")) {
-            let held = |c: &CellResult| c.error_heldout.map_or("–".into(), |h| format!("{h:.2}"));
-            let _ = writeln!(md, "| {method} | {:.2} | {} | {:.2} | {} |", x.error_calib, held(x), o.error_calib, held(o));
+            let _ = writeln!(md, "| {method} | {:.2} | {} | {:.2} | {} |", x.error_calib, two_decimals(x.error_heldout), o.error_calib, two_decimals(o.error_heldout));
         }
     }
     let _ = writeln!(md, "\n## Error against depth\n");
@@ -427,7 +402,8 @@ pub fn tables_markdown(p: &Protocol, dense_ppl: &[(String, f64)], dense_analogy:
     md
 }
 
-fn accuracy(value: Option<f64>) -> String {
+/// A value to two decimals, or – where there is none.
+fn two_decimals(value: Option<f64>) -> String {
     value.map_or("–".into(), |a| format!("{a:.2}"))
 }
 

@@ -119,8 +119,9 @@ pub fn run_markdown(run: &RunRecord) -> String {
     md
 }
 
-/// Calibration (solid) and held-out (dashed) error against depth.
-fn error_series(run: &RunRecord, label: &str, pick: impl Fn(&crate::BlockRecord) -> crate::Errors, color: usize) -> Vec<Series> {
+/// Calibration (solid) and held-out (dashed) error against depth, as `pick` takes it
+/// from each block's record, in palette colour `color`.
+pub fn error_series(run: &RunRecord, label: &str, pick: impl Fn(&crate::BlockRecord) -> crate::Errors, color: usize) -> Vec<Series> {
     let calib = run.blocks.iter().map(|b| (b.block as f64, pick(b).calib)).collect();
     let held: Vec<(f64, f64)> = run.blocks.iter().filter_map(|b| pick(b).heldout.map(|h| (b.block as f64, h))).collect();
     let mut series = vec![Series { label: format!("{label} (calibration)"), points: calib, dashed: false, color }];
