@@ -140,11 +140,11 @@ impl Recipe {
 
     /// Reads a TOML recipe; unknown keys are errors that list the known ones.
     pub fn read(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read recipe {}", path.display()))?;
         match path.extension().and_then(|e| e.to_str()) {
             Some("toml") => {}
             other => bail!("recipe {}: unsupported format {other:?}; expected a .toml file", path.display()),
         }
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read recipe {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("recipe {} is not valid", path.display()))
     }
 
